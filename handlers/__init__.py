@@ -1,0 +1,22 @@
+"""Telegram in and out: each module one feature; ``register`` wires them all."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+from telegram.ext import Application
+
+from handlers import market, start
+from handlers.commands import COMMANDS
+from handlers.errors import on_error
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    start.register(app)
+    market.register(app)
+    start.register_fallbacks(app)
+    app.add_error_handler(on_error)
+
+
+def bot_commands() -> list[BotCommand]:
+    """The menu Telegram clients show, from the same table as /help."""
+    return [BotCommand(c.name, c.description) for c in COMMANDS]

@@ -1,0 +1,95 @@
+"""Wiring: settings → services → python-telegram-bot Application, and its lifetime.
+
+The only module that imports ``handlers``. One ``serve`` coroutine runs the bot for
+``sarraf run``, ``sarraf demo`` and the tests alike, so what is tested is what runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+
+import handlers
+from bot.config import Settings
+from bot.context import BotContext, Services, attach
+from bot.health import Health
+from bot.http import HttpServer
+from bot.i18n import I18n
+from bot.market import MarketService
+from exchanges.registry import build_market_clients
+
+log = logging.getLogger(__name__)
+
+App = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+def build_services(settings: Settings) -> Services:
+    health = Health()
+    clients = build_market_clients(settings.exchange_urls(), timeout=settings.upstream_timeout)
+    market = MarketService(clients, health, timeout=settings.upstream_timeout)
+    return Services(settings=settings, market=market, i18n=I18n(), health=health)
+
+
+def build_application(settings: Settings, services: Services | None = None) -> App:
+    services = services or build_services(settings)
+    root = settings.telegram_api_url
+    app: App = (
+        Application.builder()
+        .token(settings.require_token())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .context_types(ContextTypes(context=BotContext))
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .build()
+    )
+    attach(app, services)
+    handlers.register(app)
+    return app
+
+
+def services_of(app: App) -> Services:
+    from bot.context import SERVICES_KEY
+
+    services = app.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
+    return services
+
+
+async def serve(
+    app: App,
+    stop: asyncio.Event,
+    *,
+    ready: Callable[[HttpServer], Awaitable[None] | None] | None = None,
+) -> None:
+    """Run the bot by long polling until ``stop`` is set, then shut down cleanly."""
+    services = services_of(app)
+    settings = services.settings
+    http = HttpServer(services.health, settings.http_host, settings.http_port)
+    async with app:
+        me = app.bot.bot
+        services.health.telegram.update({"connected": True, "bot": me.username})
+        await app.bot.set_my_commands(handlers.bot_commands())
+        await http.start()
+        assert app.updater is not None
+        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        services.health.telegram["polling"] = True
+        await app.start()
+        log.info("bot @%s is running", me.username)
+        try:
+            if ready is not None:
+                result = ready(http)
+                if result is not None:
+                    await result
+            await stop.wait()
+        finally:
+            log.info("shutting down")
+            services.health.telegram["polling"] = False
+            await app.updater.stop()
+            await app.stop()
+            await http.stop()
+            await services.close()

@@ -1,0 +1,40 @@
+"""The services handed to handlers, typed, instead of strings looked up in ``bot_data``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.health import Health
+from bot.i18n import I18n
+from bot.market import MarketService
+
+SERVICES_KEY = "sarraf.services"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    market: MarketService
+    i18n: I18n
+    health: Health
+
+    async def close(self) -> None:
+        await self.market.close()
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """python-telegram-bot's context with a typed ``services`` property."""
+
+    @property
+    def services(self) -> Services:
+        services = self.application.bot_data[SERVICES_KEY]
+        assert isinstance(services, Services)
+        return services
+
+
+def attach(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+    application.bot_data[SERVICES_KEY] = services

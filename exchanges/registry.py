@@ -1,0 +1,32 @@
+"""Which client serves which exchange name, and building them from base URLs.
+
+The only module that knows every exchange; the bot asks it by name so adding a system
+is one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from exchanges.base import MarketDataClient
+from exchanges.http import HttpPipeline
+from exchanges.wallex.client import WallexClient
+
+MARKET_CLIENTS: dict[str, type[MarketDataClient]] = {
+    "wallex": WallexClient,
+}
+# The order exchanges are listed in replies.
+ORDER: tuple[str, ...] = ("wallex", "narkasa", "alp", "wex", "wallexpay")
+
+
+def build_market_clients(
+    urls: Mapping[str, str], *, timeout: float = 10.0
+) -> dict[str, MarketDataClient]:
+    """One client per exchange that has a market-data client and a configured URL."""
+    clients: dict[str, MarketDataClient] = {}
+    for name in ORDER:
+        cls = MARKET_CLIENTS.get(name)
+        if cls is None or name not in urls:
+            continue
+        clients[name] = cls(HttpPipeline(name, urls[name], timeout=timeout))
+    return clients

@@ -1,0 +1,46 @@
+"""Reading command arguments the way people type them.
+
+Persian (۱۲۳) and Arabic-Indic (١٢٣) digits are mapped to ASCII, thousands
+separators dropped, and a wrong argument raises ``UsageError`` naming the command so
+the reply can show the right form.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_DIGITS = str.maketrans(
+    "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫٬",
+    "01234567890123456789.,",
+)
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[+-]?\.\d+$")
+
+
+class UsageError(Exception):
+    """The command was typed wrong; ``problem`` says how, the usage line says what's right."""
+
+    def __init__(self, command: str, problem: str, **params: str) -> None:
+        super().__init__(f"/{command}: {problem}")
+        self.command = command
+        self.problem = problem
+        self.params = params
+
+
+def ascii_digits(text: str) -> str:
+    return text.translate(_DIGITS)
+
+
+def clean_args(args: list[str] | None) -> list[str]:
+    return [ascii_digits(a).strip() for a in (args or []) if a.strip()]
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """``1,234.5`` / ``۱۲۳۴٫۵`` → Decimal; None when it is not a plain number."""
+    candidate = ascii_digits(text.strip())
+    if not _NUMBER.match(candidate):
+        return None
+    try:
+        return Decimal(candidate.replace(",", ""))
+    except InvalidOperation:
+        return None

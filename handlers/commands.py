@@ -1,0 +1,38 @@
+"""The command table: one place for each command's usage and description.
+
+``/help``, ``setMyCommands`` and the usage line of an error reply all read it, so they
+cannot disagree. Descriptions are message ids translated per language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    usage: str
+    description: str
+    example: str = ""
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "/start", "Greeting and a short tour"),
+    Command("help", "/help", "Every command with an example"),
+    Command(
+        "price",
+        "/price EXCHANGE SYMBOL · /price SYMBOL",
+        "Last price, bid, ask, 24h change and volume",
+        "/price wallex BTC/TMN",
+    ),
+    Command(
+        "book", "/book EXCHANGE SYMBOL", "Top of the order book", "/book wallex btctmn"
+    ),
+    Command("trades", "/trades EXCHANGE SYMBOL", "Latest trades", "/trades wallex BTCTMN"),
+)
+BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def usage(name: str) -> str:
+    return BY_NAME[name].usage if name in BY_NAME else f"/{name}"

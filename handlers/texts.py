@@ -1,0 +1,182 @@
+"""Models → message text (HTML), in the chat's language. No Telegram calls here.
+
+Every number keeps its market's precision; anything that came from a user or an
+exchange is HTML-escaped before it is put into a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from html import escape
+
+from bot.i18n import Lang
+from bot.market import Quote
+from exchanges.models import Market, OrderBook, Ticker, Trade
+from handlers.commands import COMMANDS
+
+ARROW_UP = "▲"
+ARROW_DOWN = "▼"
+
+
+def _title(exchange: str) -> str:
+    return {"alp": "ALP.COM", "wex": "WEX", "wallexpay": "WallexPay"}.get(
+        exchange, exchange.capitalize()
+    )
+
+
+def change(lang: Lang, pct: Decimal | None) -> str:
+    if pct is None:
+        return "—"
+    arrow = ARROW_UP if pct > 0 else ARROW_DOWN if pct < 0 else "•"
+    return f"{lang.number(pct, 2, sign=True)}% {arrow}"
+
+
+def price(lang: Lang, market: Market, value: Decimal | None) -> str:
+    return "—" if value is None else lang.number(value, market.price_decimals)
+
+
+def amount(lang: Lang, market: Market, value: Decimal | None) -> str:
+    return "—" if value is None else lang.number(value, market.amount_decimals)
+
+
+def ticker_text(lang: Lang, t: Ticker) -> str:
+    m = t.market
+    lines = [
+        lang("<b>{pair}</b> on {exchange}", pair=escape(m.pair), exchange=_title(m.exchange)),
+        lang("Last: {value} {quote}", value=price(lang, m, t.last), quote=escape(m.quote)),
+        lang("Bid: {bid} · Ask: {ask}", bid=price(lang, m, t.bid), ask=price(lang, m, t.ask)),
+        lang("24h change: {change}", change=change(lang, t.change_24h_pct)),
+        lang(
+            "24h volume: {volume} {base}",
+            volume=amount(lang, m, t.volume_24h),
+            base=escape(m.base),
+        ),
+    ]
+    if t.high_24h is not None and t.low_24h is not None:
+        lines.append(
+            lang(
+                "24h high / low: {high} / {low}",
+                high=price(lang, m, t.high_24h),
+                low=price(lang, m, t.low_24h),
+            )
+        )
+    if t.time is not None:
+        lines.append(lang("As of {time}", time=lang.time(t.time)))
+    return "\n".join(lines)
+
+
+def quotes_text(lang: Lang, symbol: str, quotes: Sequence[Quote]) -> str:
+    lines = [lang("<b>{symbol}</b> across exchanges", symbol=escape(symbol.upper()))]
+    for q in quotes:
+        if q.ticker is not None:
+            t = q.ticker
+            m = t.market
+            lines.append(
+                lang(
+                    "{exchange} {pair}: {last} (bid {bid} · ask {ask}) {change}",
+                    exchange=f"<b>{_title(q.exchange)}</b>",
+                    pair=escape(m.pair),
+                    last=price(lang, m, t.last),
+                    bid=price(lang, m, t.bid),
+                    ask=price(lang, m, t.ask),
+                    change=change(lang, t.change_24h_pct),
+                )
+            )
+        else:
+            lines.append(
+                lang("{exchange}: no answer ({reason})", exchange=f"<b>{_title(q.exchange)}</b>",
+                     reason=error_reason(lang, q.error))
+            )
+    return "\n".join(lines)
+
+
+def error_reason(lang: Lang, error: Exception | None) -> str:
+    from exchanges.errors import RateLimited, RequestTimeout
+
+    if isinstance(error, RequestTimeout):
+        return lang("timed out")
+    if isinstance(error, RateLimited):
+        return lang("rate limited")
+    return lang("unavailable")
+
+
+def book_text(lang: Lang, book: OrderBook) -> str:
+    m = book.market
+    rows_a = [(price(lang, m, lv.price), amount(lang, m, lv.amount)) for lv in book.asks]
+    rows_b = [(price(lang, m, lv.price), amount(lang, m, lv.amount)) for lv in book.bids]
+    width_p = max((len(p) for p, _ in rows_a + rows_b), default=1)
+    width_a = max((len(a) for _, a in rows_a + rows_b), default=1)
+
+    def row(p: str, a: str) -> str:
+        return f"{p.rjust(width_p)}  {a.rjust(width_a)}"
+
+    lines = [lang("<b>{pair}</b> order book on {exchange}", pair=escape(m.pair),
+                  exchange=_title(m.exchange))]
+    body = [lang("Asks (sellers)")]
+    body += [row(p, a) for p, a in reversed(rows_a)] or [lang("(none)")]
+    if book.best_bid and book.best_ask and book.best_bid.price > 0:
+        spread = (book.best_ask.price - book.best_bid.price) / book.best_bid.price * 100
+        body.append(lang("— spread {spread}% —", spread=lang.number(spread, 3)))
+    body.append(lang("Bids (buyers)"))
+    body += [row(p, a) for p, a in rows_b] or [lang("(none)")]
+    lines.append("<pre>" + escape("\n".join(body)) + "</pre>")
+    lines.append(lang("Price in {quote}, amount in {base}", quote=escape(m.quote),
+                      base=escape(m.base)))
+    return "\n".join(lines)
+
+
+def trades_text(lang: Lang, trades: Sequence[Trade], market: Market) -> str:
+    lines = [lang("<b>{pair}</b> latest trades on {exchange}", pair=escape(market.pair),
+                  exchange=_title(market.exchange))]
+    if not trades:
+        lines.append(lang("No trades yet."))
+        return "\n".join(lines)
+    rows = []
+    for tr in trades:
+        side = lang("buy") if tr.side == "buy" else lang("sell") if tr.side == "sell" else "·"
+        rows.append(
+            (lang.clock(tr.time), side, price(lang, market, tr.price), amount(lang, market, tr.amount))
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    body = [
+        f"{r[0]}  {r[1].ljust(widths[1])}  {r[2].rjust(widths[2])}  {r[3].rjust(widths[3])}"
+        for r in rows
+    ]
+    lines.append("<pre>" + escape("\n".join(body)) + "</pre>")
+    lines.append(lang("Time (UTC), side, price in {quote}, amount in {base}",
+                      quote=escape(market.quote), base=escape(market.base)))
+    return "\n".join(lines)
+
+
+def help_text(lang: Lang, exchanges: Sequence[str]) -> str:
+    lines = [lang("<b>What I can do</b>")]
+    for c in COMMANDS:
+        lines.append(f"{escape(c.usage)} — {lang(c.description)}")
+        if c.example:
+            lines.append(lang("   e.g. {example}", example=escape(c.example)))
+    lines.append("")
+    lines.append(lang("Exchanges: {names}", names=", ".join(exchanges)))
+    lines.append(lang("Symbols: the exchange's own form (BTCTMN) or BASE/QUOTE (BTC/TMN), any case."))
+    return "\n".join(lines)
+
+
+def start_text(lang: Lang, first_name: str, exchanges: Sequence[str]) -> str:
+    return "\n".join(
+        [
+            lang("Hello {name}! I am Sarraf, a bot for crypto exchanges.", name=escape(first_name)),
+            lang("Ask me for prices, order books and trades, for example:"),
+            "/price wallex BTC/TMN",
+            "",
+            help_text(lang, exchanges),
+        ]
+    )
+
+
+def usage_text(lang: Lang, problem: str, usage_line: str, **params: str) -> str:
+    return "\n".join(
+        [
+            lang(problem, **{k: escape(v) for k, v in params.items()}),
+            lang("Usage: {usage}", usage=escape(usage_line)),
+        ]
+    )

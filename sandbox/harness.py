@@ -1,0 +1,85 @@
+"""What a test may observe and control of any sandbox server.
+
+Every sandbox records the requests it received (so tests assert on what reached the
+"upstream", not on what the client meant to send) and can be told to misbehave the
+ways real upstreams do: stall without answering, answer 5xx, answer garbage that is
+not JSON. One aiohttp middleware gives all five sandboxes the same switches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Faults:
+    """Switches a test flips; all off by default."""
+
+    stall: bool = False
+    status: int | None = None
+    garbage: bool = False
+    only_paths: tuple[str, ...] = ()
+    _release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def applies_to(self, path: str) -> bool:
+        return not self.only_paths or any(path.startswith(p) for p in self.only_paths)
+
+    def clear(self) -> None:
+        self.stall = False
+        self.status = None
+        self.garbage = False
+        self.only_paths = ()
+        self._release.set()
+        self._release = asyncio.Event()
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.faults = Faults()
+
+    def last(self, path_prefix: str = "") -> RecordedRequest:
+        for req in reversed(self.requests):
+            if req.path.startswith(path_prefix):
+                return req
+        raise LookupError(f"no request to {path_prefix!r} was received")
+
+    def paths(self) -> list[str]:
+        return [r.path for r in self.requests]
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body = await request.read() if request.can_read_body else b""
+        if not request.path.startswith("/socket.io"):
+            self.requests.append(
+                RecordedRequest(
+                    method=request.method,
+                    path=request.path,
+                    query=dict(request.query),
+                    headers=dict(request.headers),
+                    body=body,
+                )
+            )
+        faults = self.faults
+        if faults.applies_to(request.path) and not request.path.startswith("/socket.io"):
+            if faults.stall:
+                await faults._release.wait()
+            if faults.status is not None:
+                return web.Response(status=faults.status, text="<html>upstream error</html>")
+            if faults.garbage:
+                return web.Response(status=200, text="<html>maintenance</html>")
+        response: web.StreamResponse = await handler(request)
+        return response
