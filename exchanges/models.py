@@ -112,4 +112,6 @@ class Capabilities:
     candles: bool = True
     candle_intervals: tuple[str, ...] = ()
     stream: bool = False
+    # True where the system has no candle endpoint and candles are built from its trades.
+    candles_from_trades: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
