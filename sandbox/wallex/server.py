@@ -95,6 +95,9 @@ class WallexSandbox:
         self.harness = Harness()
         self.markets = {m.symbol: m for m in MARKETS}
 
+    def env_vars(self, url: str) -> dict[str, str]:
+        return {"WALLEX_API_URL": url, "WALLEX_SOCKET_URL": url}
+
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.harness.middleware])
         app.router.add_get("/v1/markets", self.list_markets)

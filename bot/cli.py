@@ -1,0 +1,165 @@
+"""The ``sarraf`` command (see the README and shared/CONTRACT.md for the interface)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot.config import ConfigError, Settings
+from bot.logs import setup_logging
+
+log = logging.getLogger("sarraf")
+
+
+def _settings(env: dict[str, str] | None = None) -> Settings:
+    try:
+        return Settings.from_env(env)
+    except ConfigError as exc:
+        print(f"sarraf: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _install_stop(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import build_application, serve
+
+    app = build_application(settings)
+    stop = asyncio.Event()
+    _install_stop(stop)
+    await serve(app, stop)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    setup_logging(settings.log_level_number, settings.log_format)
+    if args.webhook:
+        print("sarraf: webhook mode is not available yet; run without --webhook", file=sys.stderr)
+        return 2
+    try:
+        settings.require_token()
+    except ConfigError as exc:
+        print(f"sarraf: configuration error: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(_run(settings))
+    return 0
+
+
+async def _demo(script: str | None, flood: bool) -> int:
+    from bot.app import build_application, serve
+    from sandbox.runner import SandboxStack
+    from sandbox.terminal import TerminalChat
+
+    async with SandboxStack(flood=flood) as stack:
+        env = dict(os.environ)
+        env.update(stack.env())
+        settings = replace(_settings(env), http_port=0, upstream_timeout=5.0)
+        app = build_application(settings)
+        user = stack.telegram.add_user(
+            user_id=1001, first_name="Demo", username="demo_user", language_code="en"
+        )
+        stop = asyncio.Event()
+        ready = asyncio.Event()
+
+        async def on_ready(_: object) -> None:
+            ready.set()
+
+        bot_task = asyncio.create_task(serve(app, stop, ready=on_ready))
+        ready_wait = asyncio.create_task(ready.wait())
+        done, _ = await asyncio.wait({bot_task, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if bot_task in done:
+            ready_wait.cancel()
+            await bot_task  # re-raises the start-up failure
+            return 1
+        chat = TerminalChat(stack.telegram, user.id, out=sys.stdout)
+        try:
+            if script is not None:
+                with open(script, encoding="utf-8") as fh:
+                    code = await chat.run_script(fh.read().splitlines())
+            else:
+                code = await chat.run_interactive()
+        finally:
+            stop.set()
+            await bot_task
+        return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    level = os.environ.get("SARRAF_LOG_LEVEL", "WARNING")
+    setup_logging(getattr(logging, level.upper(), logging.WARNING), "text")
+    if args.script is not None and not os.path.exists(args.script):
+        print(f"sarraf demo: no such script file: {args.script}", file=sys.stderr)
+        return 2
+    return asyncio.run(_demo(args.script, flood=not args.no_flood))
+
+
+async def _sandbox(port_file: str | None) -> None:
+    from sandbox.runner import SandboxStack
+
+    async with SandboxStack() as stack:
+        lines = [f"{k}={v}" for k, v in stack.env().items()]
+        print("\n".join(lines), flush=True)
+        if port_file:
+            with open(port_file, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+        user = stack.telegram.add_user(user_id=1001, first_name="Demo", username="demo_user")
+        print(
+            f"# Telegram emulator user {user.id}: POST {stack.telegram.api_root}/_emulator/... "
+            "to chat as this user (see README)",
+            flush=True,
+        )
+        stop = asyncio.Event()
+        _install_stop(stop)
+        await stop.wait()
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    setup_logging(logging.WARNING, "text")
+    asyncio.run(_sandbox(args.env_file))
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    import base64
+    import secrets
+
+    print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sarraf", description="Telegram chat-ops bot for crypto exchanges")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot against Telegram until SIGINT/SIGTERM")
+    run.add_argument("--webhook", action="store_true", help="webhook mode instead of long polling")
+    run.set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="the bot fully offline: sandboxes + local Telegram + a terminal chat")
+    demo.add_argument("--script", metavar="FILE", help="feed the lines of FILE as messages and print the transcript")
+    demo.add_argument("--no-flood", action="store_true", help="switch off the emulator's flood limits")
+    demo.set_defaults(func=cmd_demo)
+    sandbox = sub.add_parser("sandbox", help="start only the sandbox servers and the Telegram emulator")
+    sandbox.add_argument("--env-file", metavar="FILE", help="also write the URL lines to FILE")
+    sandbox.set_defaults(func=cmd_sandbox)
+    keygen = sub.add_parser("keygen", help="print a new master key")
+    keygen.set_defaults(func=cmd_keygen)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""Starting every sandbox and the Telegram emulator on free local ports.
+
+Used by ``sarraf demo``, ``sarraf sandbox`` and the integration tests, so the three
+see the same upstreams. The product reaches them only through the URLs in ``env()``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Protocol
+
+from aiohttp import web
+
+from sandbox.market import SimulatedMarket
+from sandbox.serving import Served, serve_app
+from sandbox.telegram import FloodLimits, TelegramEmulator
+from sandbox.wallex.server import WallexSandbox
+
+
+class SandboxServer(Protocol):
+    name: str
+
+    def app(self) -> web.Application: ...
+
+    def env_vars(self, url: str) -> dict[str, str]: ...
+
+
+def default_sandboxes(market: SimulatedMarket) -> list[SandboxServer]:
+    return [WallexSandbox(market)]
+
+
+DEMO_TOKEN = "1234567:SANDBOX-demo-token-not-a-secret"
+
+
+@dataclass
+class SandboxStack:
+    seed: int = 7
+    clock: Callable[[], float] = time.time
+    flood: bool = True
+    host: str = "127.0.0.1"
+    token: str = DEMO_TOKEN
+    market: SimulatedMarket = field(init=False)
+    telegram: TelegramEmulator = field(init=False)
+    servers: dict[str, SandboxServer] = field(init=False, default_factory=dict)
+    urls: dict[str, str] = field(init=False, default_factory=dict)
+    _served: list[Served] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.market = SimulatedMarket(seed=self.seed, clock=self.clock)
+        self.telegram = TelegramEmulator(
+            token=self.token, bot_username="sarraf_bot", flood=FloodLimits(enabled=self.flood)
+        )
+
+    async def start(self) -> None:
+        await self.telegram.start(host=self.host, port=0)
+        for server in default_sandboxes(self.market):
+            served = await serve_app(server.app(), self.host, 0)
+            self._served.append(served)
+            self.servers[server.name] = server
+            self.urls[server.name] = served.url
+
+    async def stop(self) -> None:
+        for served in reversed(self._served):
+            await served.stop()
+        self._served.clear()
+        await self.telegram.stop()
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "TELEGRAM_API_URL": self.telegram.api_root,
+            "TELEGRAM_BOT_TOKEN": self.token,
+        }
+        for name, server in self.servers.items():
+            env.update(server.env_vars(self.urls[name]))
+        return env
+
+    async def __aenter__(self) -> SandboxStack:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
