@@ -1,0 +1,260 @@
+"""Narkasa JSON → models, and Narkasa's result codes → the error tree.
+
+Every answer carries ``code``; ``"00000"`` is success. The document writes it as a
+string on success and as a number in its one error example (``{"code": 20001,
+"msg": …}``), so both are read, as five-digit text. Errors are recognised by the
+code whatever the HTTP status, since the document does not say which status goes
+with an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from exchanges.errors import (
+    AuthenticationError,
+    BadResponse,
+    ExchangeError,
+    RejectedRequest,
+    UnknownSymbol,
+)
+from exchanges.http import HttpReply
+from exchanges.models import BookLevel, Candle, Market, OrderBook, Side, Ticker, Trade
+from exchanges.wire import as_list, as_mapping, field, from_timestamp, opt_decimal, to_decimal
+
+NAME = "narkasa"
+SUCCESS = "00000"
+
+# The document's error table (its last section) plus the codes that appear only in
+# the tables of single endpoints (10027, 10063, 10064, 10075).
+ERRORS: dict[str, str] = {
+    "10010": "Account not registered",
+    "10026": "Identity verification required",
+    "10027": "Deposit disabled",
+    "10028": "Withdraw disabled",
+    "10029": "Invalid withdraw channel",
+    "10030": "Amount is lower than minimum withdraw limit",
+    "10031": "Insufficient balance",
+    "10035": "Channel monthly limit exceeded",
+    "10037": "Invalid symbol",
+    "10038": "Market disabled",
+    "10039": "Order total is under limit",
+    "10040": "Order amount is under limit",
+    "10041": "Wash trading cancelled",
+    "10042": "Market order not available",
+    "10051": "Requested action is not available for your country",
+    "10054": "Step-1 verified user monthly withdraw limit exceeded",
+    "10055": "Step-2 verified user monthly withdraw limit exceeded",
+    "10060": "Fast order not available",
+    "10061": "Sell Price is not higher than %250",
+    "10062": "Buy Price is not lower than %40",
+    "10063": "Withdraw address is not valid",
+    "10064": "Extra parameter is not valid(Tag, Memo etc...)",
+    "10075": "Order not found",
+    "20000": "Authorization required",
+    "20001": "Invalid API key or secret",
+    "20002": "Unauthorized IP",
+    "20003": "Timestamp parameter is missing",
+    "20004": "Timestamp difference limit exceeded",
+    "20005": "Missing parameters",
+    "20006": "Invalid Symbol",
+    "20007": "Price must be float and higher than 0",
+    "20008": "Target must be float and higher than 0",
+    "20009": "Amount must be float and higher than 0",
+    "20010": "Address can not be empty",
+    "20011": "API is not allowed to this action",
+    "20012": "Total must be float and higher than 0",
+    "90000": "Unexpected Error",
+    "90001": "Invalid Request",
+}
+UNKNOWN_SYMBOL_CODES = frozenset({"10037", "20006"})
+# Who is calling and whether they may: the key, its account, its IP, its clock, its
+# permissions. 10010 ("Account not registered") is answered to signed calls whose key
+# belongs to no account, so it is a credentials problem too.
+AUTH_CODES = frozenset({"10010", "20000", "20001", "20002", "20003", "20004", "20011"})
+
+
+def code_of(envelope: Mapping[str, Any]) -> str:
+    raw = field(NAME, envelope, "code")
+    if isinstance(raw, bool):
+        raise BadResponse(NAME, "field 'code' is not a result code")
+    if isinstance(raw, int):
+        return f"{raw:05d}"
+    if isinstance(raw, str) and raw.strip().isdigit():
+        return raw.strip().zfill(5)
+    raise BadResponse(NAME, "field 'code' is not a result code")
+
+
+def error_for(code: str, server_message: Any = None, *, symbol: str = "") -> ExchangeError:
+    """The error a non-success code means; the document's wording is the message."""
+    message = ERRORS.get(code) or str(server_message or f"error code {code}")
+    if code in UNKNOWN_SYMBOL_CODES:
+        return UnknownSymbol(NAME, symbol or "?")
+    if code in AUTH_CODES:
+        return AuthenticationError(NAME, message)
+    return RejectedRequest(NAME, message)
+
+
+def envelope(reply: HttpReply, *, symbol: str = "") -> Mapping[str, Any]:
+    """The whole successful answer, or the error its ``code`` names."""
+    body = as_mapping(NAME, reply.json(NAME), "answer")
+    code = code_of(body)
+    if code != SUCCESS:
+        raise error_for(code, body.get("msg") or body.get("message"), symbol=symbol)
+    return body
+
+
+def pong(body: Mapping[str, Any]) -> None:
+    if field(NAME, body, "data") != "PONG":
+        raise BadResponse(NAME, "ping did not answer PONG")
+
+
+def server_time(body: Mapping[str, Any]) -> datetime:
+    return _millis(field(NAME, body, "data"), "data")
+
+
+def listed_symbols(body: Mapping[str, Any]) -> list[str]:
+    """Symbols of ``market/markets``, in the order the exchange lists them."""
+    out = []
+    for raw in as_list(NAME, field(NAME, body, "markets"), "markets"):
+        symbol = field(NAME, raw, "symbol")
+        if not isinstance(symbol, str) or not symbol:
+            raise BadResponse(NAME, "field 'symbol' is not a symbol")
+        out.append(symbol)
+    return out
+
+
+def market(body: Mapping[str, Any]) -> Market:
+    """A ``Market`` from ``market/info``: places from ``precision``, minimums from
+    ``minAmount`` (base) and ``minTradeTotal`` (quote)."""
+    info = as_mapping(NAME, field(NAME, body, "info"), "info")
+    precision = as_mapping(NAME, field(NAME, info, "precision"), "precision")
+    return Market(
+        exchange=NAME,
+        symbol=str(field(NAME, info, "symbol")),
+        base=str(field(NAME, info, "firstSymbol")).upper(),
+        quote=str(field(NAME, info, "secondSymbol")).upper(),
+        price_decimals=_places(field(NAME, precision, "price"), "precision.price"),
+        amount_decimals=_places(field(NAME, precision, "amount"), "precision.amount"),
+        min_amount=opt_decimal(NAME, info.get("minAmount"), "minAmount"),
+        min_notional=opt_decimal(NAME, info.get("minTradeTotal"), "minTradeTotal"),
+        active=_flag(info.get("enable", True), "enable")
+        and _flag(info.get("orderEnable", True), "orderEnable"),
+    )
+
+
+def ticker(market: Market, body: Mapping[str, Any], now: datetime) -> Ticker:
+    """``market/24h``: ``volumeQty`` is the base amount, ``volume`` the quote amount
+    (120004 = 2 × 60002 in the document's example)."""
+    stats = as_mapping(NAME, field(NAME, body, "market"), "market")
+    return Ticker(
+        market=market,
+        last=to_decimal(NAME, field(NAME, stats, "last"), "last"),
+        bid=_price_or_none(stats.get("firstBid"), "firstBid"),
+        ask=_price_or_none(stats.get("firstAsk"), "firstAsk"),
+        change_24h_pct=opt_decimal(NAME, stats.get("changePercent"), "changePercent"),
+        volume_24h=opt_decimal(NAME, stats.get("volumeQty"), "volumeQty"),
+        quote_volume_24h=opt_decimal(NAME, stats.get("volume"), "volume"),
+        high_24h=opt_decimal(NAME, stats.get("high"), "high"),
+        low_24h=opt_decimal(NAME, stats.get("low"), "low"),
+        time=now,
+    )
+
+
+def order_book(market: Market, body: Mapping[str, Any], limit: int, now: datetime) -> OrderBook:
+    """``market/orderbook`` or ``market/depth`` (same ``book`` shape; depth adds
+    ``count``), sorted best first whatever order the levels came in."""
+    book = as_mapping(NAME, field(NAME, body, "book"), "book")
+    bids = sorted(_levels(field(NAME, book, "bids"), "bids"), key=lambda lv: -lv.price)
+    asks = sorted(_levels(field(NAME, book, "asks"), "asks"), key=lambda lv: lv.price)
+    return OrderBook(market=market, bids=tuple(bids[:limit]), asks=tuple(asks[:limit]), time=now)
+
+
+def trades(market: Market, body: Mapping[str, Any], limit: int) -> list[Trade]:
+    """Newest first. ``type`` 1 means the buyer took the book (a buy), 0 that the
+    buyer was the maker (a sell), per the document's trade-type table."""
+    out = []
+    for raw in as_list(NAME, field(NAME, body, "trades"), "trades"):
+        out.append(
+            Trade(
+                market=market,
+                price=to_decimal(NAME, field(NAME, raw, "price"), "price"),
+                amount=to_decimal(NAME, field(NAME, raw, "amount"), "amount"),
+                side=_taker_side(raw.get("type")),
+                time=_millis(field(NAME, raw, "time"), "time"),
+            )
+        )
+    out.sort(key=lambda t: t.time, reverse=True)
+    return out[:limit]
+
+
+def candles(body: Mapping[str, Any]) -> list[Candle]:
+    """Oldest first, timed by ``openTime``."""
+    out = []
+    for raw in as_list(NAME, field(NAME, body, "candles"), "candles"):
+        out.append(
+            Candle(
+                time=_millis(field(NAME, raw, "openTime"), "openTime"),
+                open=to_decimal(NAME, field(NAME, raw, "open"), "open"),
+                high=to_decimal(NAME, field(NAME, raw, "high"), "high"),
+                low=to_decimal(NAME, field(NAME, raw, "low"), "low"),
+                close=to_decimal(NAME, field(NAME, raw, "close"), "close"),
+                volume=to_decimal(NAME, field(NAME, raw, "volume"), "volume"),
+            )
+        )
+    out.sort(key=lambda c: c.time)
+    return out
+
+
+def utc_now(clock_seconds: float) -> datetime:
+    return datetime.fromtimestamp(clock_seconds, tz=UTC)
+
+
+def _levels(raw: Any, what: str) -> list[BookLevel]:
+    return [
+        BookLevel(
+            price=to_decimal(NAME, field(NAME, item, "price"), "price"),
+            amount=to_decimal(NAME, field(NAME, item, "amount"), "amount"),
+        )
+        for item in as_list(NAME, raw, what)
+    ]
+
+
+def _millis(value: Any, name: str) -> datetime:
+    return from_timestamp(NAME, value, name, millis=True)
+
+
+def _places(value: Any, name: str) -> int:
+    number = to_decimal(NAME, value, name)
+    if number != number.to_integral_value() or number < 0:
+        raise BadResponse(NAME, f"field {name!r} is not a number of places")
+    return int(number)
+
+
+def _flag(value: Any, name: str) -> bool:
+    """``enable`` is the string ``"true"`` in the document, ``commissionPercentage`` a
+    JSON boolean; either spelling is accepted."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise BadResponse(NAME, f"field {name!r} is not true or false")
+
+
+def _price_or_none(value: Any, name: str) -> Decimal | None:
+    """A best bid/ask of 0 means that side of the book is empty."""
+    price = opt_decimal(NAME, value, name)
+    return price if price else None
+
+
+def _taker_side(value: Any) -> Side | None:
+    if isinstance(value, bool):
+        return None
+    if value in (1, "1"):
+        return Side.BUY
+    if value in (0, "0"):
+        return Side.SELL
+    return None

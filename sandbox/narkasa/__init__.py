@@ -1,0 +1,1 @@
+"""Narkasa REST v3 sandbox (seed 001)."""
