@@ -10,10 +10,14 @@ from collections.abc import Mapping
 
 from exchanges.base import MarketDataClient
 from exchanges.http import HttpPipeline
+from exchanges.narkasa.client import NarkasaClient
 from exchanges.wallex.client import WallexClient
+from exchanges.wex.client import WexClient
 
 MARKET_CLIENTS: dict[str, type[MarketDataClient]] = {
     "wallex": WallexClient,
+    "narkasa": NarkasaClient,
+    "wex": WexClient,
 }
 # The order exchanges are listed in replies.
 ORDER: tuple[str, ...] = ("wallex", "narkasa", "alp", "wex", "wallexpay")
