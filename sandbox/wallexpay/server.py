@@ -1,0 +1,277 @@
+"""WallexPay API v2 sandbox, written from the WallexPay API document (seed 003) and the
+signing scheme the seed index gives for it.
+
+Served: ``GET /api/v2/ping`` (plain ``OK``, unsigned) and the signed ``POST`` calls
+``currencies/list``, ``currencies/pairs``, ``currencies/rates``. Further signed calls
+(balances, addresses, withdrawals, exchange, invoices) are added as more entries of
+``signed_routes``: authentication and body decoding happen once, in ``_signed``.
+
+Signing: ``X-Processing-Key`` names a merchant (``add_merchant``; a demo merchant is
+always present), ``X-Processing-Signature`` must be the lowercase hex HMAC-SHA512 of
+the raw body under that merchant's secret, and the body must be JSON
+(``Content-Type: application/json``). The document shows no answer for a refused
+signature; the sandbox answers as the CoinsPaid API v2 WallexPay mirrors does: 403
+``{"error": "No key header"|"Bad key header"|"No signature header"|"Bad signature
+header", "code": …}`` and 400 ``{"error": "Bad content format", "code":
+"bad_content_format"}``.
+
+Validation errors use the document's envelope, HTTP 400 ``{"errors": {param:
+reason}}`` with Laravel's wording ("The selected currency from is invalid.").
+Amounts and rates are strings with eight decimals as in the document; ``id`` and
+``precision`` are numbers. ``currencies/rates`` is documented only as ``OK``: it
+answers a list holding the asked pair in the ``currencies/pairs`` shape (as the
+CoinsPaid reference does), and an empty list for two known currencies that form no
+pair. Rates follow the document's example: ``rate_from`` is ``"1"`` and ``rate_to`` is
+the price of the crypto side in the other side — below the market when the merchant
+sells crypto, above it when it buys crypto with fiat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.harness import Harness
+from sandbox.market import SimulatedMarket, quantize
+from sandbox.wire import json_response
+
+PREFIX = "/api/v2"
+VENUE = "wallexpay"
+DEMO_KEY = "demo-processing-key"
+DEMO_SECRET = "demo-processing-secret"
+MARGIN = 0.005  # WallexPay's spread either side of the market, as in the document's example
+PLACES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxCurrency:
+    id: int
+    code: str
+    type: str
+    precision: int
+    minimum_amount: str
+    deposit_fee_percent: str
+    withdrawal_fee_percent: str
+    min_exchange: str  # least amount sent in an exchange (pair ``min_amount``)
+    min_deposit_with_exchange: str | None  # crypto only
+    visible: bool = True
+
+
+CURRENCIES: tuple[SandboxCurrency, ...] = (
+    SandboxCurrency(1, "BTC", "crypto", 8, "0.0001", "0.99", "0", "0.00030000", "0.00010000"),
+    SandboxCurrency(2, "ETH", "crypto", 8, "0.005", "0.99", "0", "0.01000000", "0.00500000"),
+    SandboxCurrency(3, "LTC", "crypto", 8, "0.05", "0.99", "0", "0.20000000", "0.05000000"),
+    SandboxCurrency(4, "TRX", "crypto", 6, "20", "0.99", "0", "100.00000000", "20.00000000"),
+    SandboxCurrency(5, "USDT", "crypto", 6, "5", "0.5", "0", "20.00000000", "5.00000000"),
+    SandboxCurrency(
+        6, "DOGE", "crypto", 8, "50", "0.99", "0", "100.00000000", "50.00000000", visible=False
+    ),
+    SandboxCurrency(7, "USD", "fiat", 2, "10", "0", "0", "25.00000000", None),
+)
+_FIAT = "USD"
+_STABLE = "USDT"
+PAIRS: tuple[tuple[str, str], ...] = (
+    *((c, _FIAT) for c in ("BTC", "ETH", "LTC", "TRX", "USDT")),
+    *((_FIAT, c) for c in ("BTC", "ETH", "LTC", "TRX", "USDT")),
+    *((c, _STABLE) for c in ("BTC", "ETH", "LTC", "TRX")),
+)
+
+
+@dataclass
+class Merchant:
+    """One merchant account; later tasks keep balances and addresses here."""
+
+    key: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """An authenticated call: who sent it and its decoded JSON parameters."""
+
+    merchant: Merchant
+    params: Mapping[str, Any]
+
+
+SignedHandler = Callable[[Call], Awaitable[web.Response]]
+
+
+def invalid(**reasons: str) -> web.Response:
+    return json_response({"errors": reasons}, status=400)
+
+
+def refused(message: str, code: str, status: int = 403) -> web.Response:
+    return json_response({"error": message, "code": code}, status=status)
+
+
+def places(value: str | Decimal, decimals: int = PLACES) -> str:
+    return str(quantize(Decimal(value), decimals))
+
+
+class WallexPaySandbox:
+    name = "wallexpay"
+
+    def __init__(self, market: SimulatedMarket) -> None:
+        self.market = market
+        self.harness = Harness()
+        self.merchants: dict[str, Merchant] = {}
+        self.currencies = {c.code: c for c in CURRENCIES}
+        self.pairs = PAIRS
+        self.add_merchant(DEMO_KEY, DEMO_SECRET)
+
+    def add_merchant(self, key: str, secret: str) -> Merchant:
+        merchant = Merchant(key=key, secret=secret)
+        self.merchants[key] = merchant
+        return merchant
+
+    def env_vars(self, url: str) -> dict[str, str]:
+        return {"WALLEXPAY_API_URL": url}
+
+    def signed_routes(self) -> dict[str, SignedHandler]:
+        return {
+            "currencies/list": self.currencies_list,
+            "currencies/pairs": self.currency_pairs,
+            "currencies/rates": self.currency_rates,
+        }
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self.harness.middleware])
+        app.router.add_get(f"{PREFIX}/ping", self.ping)
+        for method, handler in self.signed_routes().items():
+            app.router.add_post(f"{PREFIX}/{method}", self._signed(handler))
+        return app
+
+    # --- authentication ------------------------------------------------------------
+    def _signed(self, handler: SignedHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def checked(request: web.Request) -> web.Response:
+            raw = await request.read()
+            merchant_or_error = self.authenticate(request.headers, raw)
+            if isinstance(merchant_or_error, web.Response):
+                return merchant_or_error
+            if request.content_type != "application/json":
+                return refused("Bad content format", "bad_content_format", 400)
+            try:
+                decoded = json.loads(raw.decode("utf-8"), parse_float=Decimal)
+            except (UnicodeDecodeError, ValueError):
+                return refused("Bad content format", "bad_content_format", 400)
+            if not isinstance(decoded, dict | list):
+                return refused("Bad content format", "bad_content_format", 400)
+            params = decoded if isinstance(decoded, dict) else {}
+            return await handler(Call(merchant=merchant_or_error, params=params))
+
+        return checked
+
+    def authenticate(self, headers: Mapping[str, str], raw: bytes) -> Merchant | web.Response:
+        key = headers.get("X-Processing-Key", "")
+        if not key:
+            return refused("No key header", "required_header_key")
+        merchant = self.merchants.get(key)
+        if merchant is None:
+            return refused("Bad key header", "bad_header_key")
+        signature = headers.get("X-Processing-Signature", "")
+        if not signature:
+            return refused("No signature header", "required_header_signature")
+        expected = hmac.new(merchant.secret.encode(), raw, hashlib.sha512).hexdigest()
+        if not hmac.compare_digest(expected, signature):
+            return refused("Bad signature header", "bad_header_signature")
+        return merchant
+
+    # --- rates ---------------------------------------------------------------------
+    def rate_to(self, sender: str, receiver: str) -> Decimal:
+        """``rate_to`` of a pair: the crypto side's price, margin included."""
+        if self.currencies[sender].type == "fiat" and self.currencies[receiver].type != "fiat":
+            price = self.market.price(receiver, sender, venue=VENUE) * (1 + MARGIN)
+        else:
+            price = self.market.price(sender, receiver, venue=VENUE) * (1 - MARGIN)
+        return quantize(price, PLACES)
+
+    def pair_object(self, sender: str, receiver: str) -> dict[str, Any]:
+        """One pair exactly as ``currencies/pairs`` and ``currencies/rates`` serve it now."""
+        src, dst = self.currencies[sender], self.currencies[receiver]
+        side: dict[str, Any] = {
+            "currency": src.code,
+            "type": src.type,
+            "min_amount": places(src.min_exchange),
+        }
+        if src.min_deposit_with_exchange is not None:
+            side["min_amount_deposit_with_exchange"] = places(src.min_deposit_with_exchange)
+        return {
+            "currency_from": side,
+            "currency_to": {"currency": dst.code, "type": dst.type},
+            "rate_from": "1",
+            "rate_to": str(self.rate_to(sender, receiver)),
+        }
+
+    # --- validation ----------------------------------------------------------------
+    def _currency_param(
+        self, params: Mapping[str, Any], name: str, *, required: bool
+    ) -> tuple[str | None, str | None]:
+        """(currency code, None) or (None, Laravel's reason)."""
+        label = name.replace("_", " ")
+        value = params.get(name)
+        if value is None or value == "":
+            return None, (f"The {label} field is required." if required else None)
+        if not isinstance(value, str):
+            return None, f"The {label} must be a string."
+        if value not in self.currencies:
+            return None, f"The selected {label} is invalid."
+        return value, None
+
+    # --- handlers ------------------------------------------------------------------
+    async def ping(self, request: web.Request) -> web.Response:
+        return web.Response(text="OK")
+
+    async def currencies_list(self, call: Call) -> web.Response:
+        visible = call.params.get("visible")
+        if visible is not None:
+            if visible not in (True, False, 0, 1, "0", "1"):
+                return invalid(visible="The visible field must be true or false.")
+            visible = visible in (True, 1, "1")
+        out = [
+            {
+                "id": c.id,
+                "type": c.type,
+                "currency": c.code,
+                "minimum_amount": c.minimum_amount,
+                "deposit_fee_percent": c.deposit_fee_percent,
+                "withdrawal_fee_percent": c.withdrawal_fee_percent,
+                "precision": c.precision,
+            }
+            for c in CURRENCIES
+            if visible is None or c.visible == visible
+        ]
+        return json_response({"data": out})
+
+    async def currency_pairs(self, call: Call) -> web.Response:
+        sender, sender_error = self._currency_param(call.params, "currency_from", required=False)
+        receiver, receiver_error = self._currency_param(call.params, "currency_to", required=False)
+        reasons = {
+            k: v for k, v in (("currency_from", sender_error), ("currency_to", receiver_error)) if v
+        }
+        if reasons:
+            return invalid(**reasons)
+        out = [
+            self.pair_object(a, b)
+            for a, b in self.pairs
+            if (sender is None or a == sender) and (receiver is None or b == receiver)
+        ]
+        return json_response({"data": out})
+
+    async def currency_rates(self, call: Call) -> web.Response:
+        sender, sender_error = self._currency_param(call.params, "currency_from", required=True)
+        receiver, receiver_error = self._currency_param(call.params, "currency_to", required=True)
+        reasons = {
+            k: v for k, v in (("currency_from", sender_error), ("currency_to", receiver_error)) if v
+        }
+        if reasons or sender is None or receiver is None:
+            return invalid(**reasons)
+        if (sender, receiver) not in self.pairs:
+            return json_response({"data": []})
+        return json_response({"data": [self.pair_object(sender, receiver)]})
