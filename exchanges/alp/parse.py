@@ -1,0 +1,231 @@
+"""ALP.COM JSON → models, and its error answers → the error tree.
+
+Pure functions over decoded bodies (every fraction already a ``Decimal``), so each is
+testable on the document's example payloads without a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from exchanges.errors import (
+    AuthenticationError,
+    BadResponse,
+    ExchangeError,
+    RateLimited,
+    RejectedRequest,
+    UnknownSymbol,
+    UnsupportedInterval,
+)
+from exchanges.http import HttpReply
+from exchanges.models import BookLevel, Candle, Market, OrderBook, Side, Ticker, Trade
+from exchanges.wire import (
+    as_list,
+    as_mapping,
+    field,
+    from_timestamp,
+    opt_decimal,
+    to_decimal,
+)
+
+NAME = "alp"
+
+
+def checked(
+    reply: HttpReply, *, symbol: str = "", interval: str = "", supported: Sequence[str] = ()
+) -> Any:
+    """The decoded body of a successful reply, or the error its answer states."""
+    if reply.status < 400:
+        return reply.json(NAME)
+    try:
+        body = reply.json(NAME)
+    except BadResponse:
+        raise BadResponse(NAME, f"HTTP {reply.status} with an answer that is not JSON") from None
+    raise error(reply.status, body, symbol=symbol, interval=interval, supported=supported)
+
+
+def error(
+    status: int,
+    body: Any,
+    *,
+    symbol: str = "",
+    interval: str = "",
+    supported: Sequence[str] = (),
+) -> ExchangeError:
+    """Django REST Framework's error shapes mapped onto our tree.
+
+    ``{"detail": ...}`` carries 401/403/404/429; ``{"<param>": [reasons]}`` a 400. A 404
+    on a call that names a pair in its path, or a 400 about ``pair``, means the pair
+    does not exist; a 400 about ``timeframe`` means the candle interval does not.
+    """
+    detail = str(body.get("detail") or "") if isinstance(body, Mapping) else ""
+    if status == 429:
+        return RateLimited(NAME, detail or "too many requests")
+    if status in (401, 403):
+        return AuthenticationError(NAME, detail or "not authorised")
+    if status == 404:
+        if symbol:
+            return UnknownSymbol(NAME, symbol)
+        return RejectedRequest(NAME, detail or "not found")
+    if isinstance(body, Mapping):
+        if "pair" in body:
+            return UnknownSymbol(NAME, symbol or _first(body["pair"]))
+        if "timeframe" in body:
+            return UnsupportedInterval(NAME, interval or "?", supported)
+        if detail:
+            return RejectedRequest(NAME, detail)
+        reasons = [f"{key}: {_first(value)}" for key, value in body.items()]
+        if reasons:
+            return RejectedRequest(NAME, "; ".join(reasons))
+    return RejectedRequest(NAME, f"refused with HTTP {status}")
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list) and value:
+        return str(value[0])
+    return str(value)
+
+
+def _places(raw: Mapping[str, Any], key: str) -> int:
+    value = to_decimal(NAME, field(NAME, raw, key), key)
+    if value != value.to_integral_value() or value < 0:
+        raise BadResponse(NAME, f"field {key!r} is not a number of decimal places")
+    return int(value)
+
+
+def currencies(body: Any) -> dict[str, str]:
+    """Currency code → its sign."""
+    out: dict[str, str] = {}
+    for raw in as_list(NAME, body, "currencies"):
+        code = str(field(NAME, raw, "short_name")).upper()
+        out[code] = str(as_mapping(NAME, raw, "currency").get("sign") or code)
+    return out
+
+
+def markets(body: Any) -> list[Market]:
+    out = []
+    for raw in as_list(NAME, body, "pairs"):
+        m = as_mapping(NAME, raw, "pair")
+        out.append(
+            Market(
+                exchange=NAME,
+                symbol=str(field(NAME, m, "name")),
+                base=str(field(NAME, m, "currency1")).upper(),
+                quote=str(field(NAME, m, "currency2")).upper(),
+                price_decimals=_places(m, "price_precision"),
+                amount_decimals=_places(m, "amount_precision"),
+                min_amount=opt_decimal(NAME, m.get("minimum_order_size"), "minimum_order_size"),
+                max_amount=opt_decimal(NAME, m.get("maximum_order_size"), "maximum_order_size"),
+            )
+        )
+    return out
+
+
+def ticker_entry(body: Any, symbol: str) -> Mapping[str, Any]:
+    """This pair's entry of a ``ticker/`` list; absent means the pair is not traded."""
+    for raw in as_list(NAME, body, "tickers"):
+        entry = as_mapping(NAME, raw, "ticker")
+        if entry.get("pair") == symbol:
+            return entry
+    raise UnknownSymbol(NAME, symbol)
+
+
+def _positive(raw: Mapping[str, Any], key: str) -> Decimal | None:
+    """A price where 0 means "none" (an empty book side, no trade in 24 hours)."""
+    value = opt_decimal(NAME, raw.get(key), key)
+    return value if value else None
+
+
+def ticker(market: Market, raw: Mapping[str, Any]) -> Ticker:
+    last = to_decimal(NAME, field(NAME, raw, "last"), "last")
+    diff = opt_decimal(NAME, raw.get("diff"), "diff")
+    change: Decimal | None = None
+    if diff is not None and last - diff != 0:
+        change = diff / (last - diff) * 100
+    stamp = raw.get("timestamp")
+    return Ticker(
+        market=market,
+        last=last,
+        bid=_positive(raw, "buy"),
+        ask=_positive(raw, "sell"),
+        change_24h_pct=change,
+        volume_24h=opt_decimal(NAME, raw.get("vol"), "vol"),
+        high_24h=_positive(raw, "high"),
+        low_24h=_positive(raw, "low"),
+        time=from_timestamp(NAME, stamp, "timestamp") if stamp is not None else None,
+    )
+
+
+def _levels(raw: Any, what: str) -> dict[Decimal, Decimal]:
+    """Price → amount, summing single orders at one price (an ungrouped book)."""
+    levels: dict[Decimal, Decimal] = {}
+    for item in as_list(NAME, raw, what):
+        price = to_decimal(NAME, field(NAME, item, "price"), "price")
+        amount = to_decimal(NAME, field(NAME, item, "amount"), "amount")
+        levels[price] = levels.get(price, Decimal(0)) + amount
+    return levels
+
+
+def order_book(market: Market, body: Any, limit: int, now: datetime) -> OrderBook:
+    data = as_mapping(NAME, body, "orderbook")
+    bids = sorted(_levels(field(NAME, data, "buy"), "buy").items(), key=lambda lv: -lv[0])
+    asks = sorted(_levels(field(NAME, data, "sell"), "sell").items(), key=lambda lv: lv[0])
+    return OrderBook(
+        market=market,
+        bids=tuple(BookLevel(p, a) for p, a in bids[:limit]),
+        asks=tuple(BookLevel(p, a) for p, a in asks[:limit]),
+        time=now,
+    )
+
+
+_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+
+
+def trades(market: Market, body: Any, limit: int) -> list[Trade]:
+    """Newest first; entries of other pairs (a filter the server ignored) are dropped."""
+    stamped: list[tuple[Decimal, Trade]] = []
+    for raw in as_list(NAME, body, "exchanges"):
+        t = as_mapping(NAME, raw, "exchange")
+        if t.get("pair", market.symbol) != market.symbol:
+            continue
+        stamp = to_decimal(NAME, field(NAME, t, "timestamp"), "timestamp")
+        trade_id = t.get("id")
+        stamped.append(
+            (
+                stamp,
+                Trade(
+                    market=market,
+                    price=to_decimal(NAME, field(NAME, t, "price"), "price"),
+                    amount=to_decimal(NAME, field(NAME, t, "amount"), "amount"),
+                    side=_SIDES.get(str(t.get("type", "")).lower()),
+                    time=from_timestamp(NAME, stamp, "timestamp"),
+                    trade_id=None if trade_id is None else str(trade_id),
+                ),
+            )
+        )
+    stamped.sort(key=lambda st: st[0], reverse=True)
+    return [tr for _, tr in stamped[:limit]]
+
+
+def candles(body: Any) -> list[Candle]:
+    """Oldest first, one candle per open time, whatever order the server listed them in."""
+    by_time: dict[datetime, Candle] = {}
+    for raw in as_list(NAME, body, "chart"):
+        c = as_mapping(NAME, raw, "candle")
+        at = from_timestamp(NAME, field(NAME, c, "time"), "time")
+        by_time[at] = Candle(
+            time=at,
+            open=to_decimal(NAME, field(NAME, c, "open"), "open"),
+            high=to_decimal(NAME, field(NAME, c, "high"), "high"),
+            low=to_decimal(NAME, field(NAME, c, "low"), "low"),
+            close=to_decimal(NAME, field(NAME, c, "close"), "close"),
+            volume=to_decimal(NAME, field(NAME, c, "volume"), "volume"),
+        )
+    return [by_time[t] for t in sorted(by_time)]
+
+
+def utc_now(clock_seconds: float) -> datetime:
+    return datetime.fromtimestamp(clock_seconds, tz=UTC)

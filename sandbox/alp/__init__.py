@@ -1,0 +1,5 @@
+"""ALP.COM sandbox server."""
+
+from sandbox.alp.server import AlpSandbox
+
+__all__ = ["AlpSandbox"]
