@@ -15,13 +15,19 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 import handlers
+from bot.charts import ChartService
+from bot.chats import ChatPreferences
 from bot.config import Settings
 from bot.context import BotContext, Services, attach
 from bot.health import Health
 from bot.http import HttpServer
 from bot.i18n import I18n
 from bot.market import MarketService
+from bot.rates import RatesService
+from exchanges.http import HttpPipeline
 from exchanges.registry import build_market_clients
+from exchanges.wallexpay.client import WallexPayClient
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +38,23 @@ def build_services(settings: Settings) -> Services:
     health = Health()
     clients = build_market_clients(settings.exchange_urls(), timeout=settings.upstream_timeout)
     market = MarketService(clients, health, timeout=settings.upstream_timeout)
-    return Services(settings=settings, market=market, i18n=I18n(), health=health)
+    i18n = I18n()
+    db = Database(settings.database_url)
+    wallexpay = WallexPayClient(
+        HttpPipeline("wallexpay", settings.wallexpay_api_url, timeout=settings.upstream_timeout),
+        key=settings.wallexpay_processing_key,
+        secret=settings.wallexpay_processing_secret,
+    )
+    return Services(
+        settings=settings,
+        market=market,
+        i18n=i18n,
+        health=health,
+        db=db,
+        chats=ChatPreferences(db, i18n),
+        charts=ChartService(market),
+        rates=RatesService(wallexpay, health, timeout=settings.upstream_timeout),
+    )
 
 
 def build_application(settings: Settings, services: Services | None = None) -> App:
@@ -70,6 +92,7 @@ async def serve(
     services = services_of(app)
     settings = services.settings
     http = HttpServer(services.health, settings.http_host, settings.http_port)
+    await services.db.upgrade()
     async with app:
         me = app.bot.bot
         services.health.telegram.update({"connected": True, "bot": me.username})

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -60,9 +61,12 @@ async def _demo(script: str | None, flood: bool) -> int:
     from sandbox.runner import SandboxStack
     from sandbox.terminal import TerminalChat
 
+    workdir = tempfile.mkdtemp(prefix="sarraf-demo-")
     async with SandboxStack(flood=flood) as stack:
         env = dict(os.environ)
         env.update(stack.env())
+        # Embedded defaults: a fresh SQLite file, so every demo starts the same way.
+        env["DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir}/demo.db"
         settings = replace(_settings(env), http_port=0, upstream_timeout=5.0)
         app = build_application(settings)
         user = stack.telegram.add_user(
@@ -81,7 +85,7 @@ async def _demo(script: str | None, flood: bool) -> int:
             ready_wait.cancel()
             await bot_task  # re-raises the start-up failure
             return 1
-        chat = TerminalChat(stack.telegram, user.id, out=sys.stdout)
+        chat = TerminalChat(stack.telegram, user.id, out=sys.stdout, files_dir=workdir)
         try:
             if script is not None:
                 with open(script, encoding="utf-8") as fh:

@@ -93,6 +93,8 @@ class Settings:
     narkasa_ws_url: str = "wss://api.narkasa.com/ws"
     alp_api_url: str = "https://alp.com"
     wallexpay_api_url: str = "https://app.wllxpay.io"
+    wallexpay_processing_key: str | None = field(default=None, repr=False)
+    wallexpay_processing_secret: str | None = field(default=None, repr=False)
     wex_api_url: str = "https://wex.link"
     upstream_timeout: float = 8.0
     log_level: str = "INFO"
@@ -122,12 +124,23 @@ class Settings:
             alp_api_url=_url(env, "ALP_API_URL", d.alp_api_url) or "",
             wallexpay_api_url=_url(env, "WALLEXPAY_API_URL", d.wallexpay_api_url) or "",
             wex_api_url=_url(env, "WEX_API_URL", d.wex_api_url) or "",
+            wallexpay_processing_key=env.get("WALLEXPAY_PROCESSING_KEY", "").strip() or None,
+            wallexpay_processing_secret=env.get("WALLEXPAY_PROCESSING_SECRET", "").strip() or None,
             upstream_timeout=_float(env, "SARRAF_UPSTREAM_TIMEOUT", d.upstream_timeout, 0.5, 120),
             log_level=_choice(
                 env, "SARRAF_LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")
             ),
             log_format=_choice(env, "SARRAF_LOG_FORMAT", d.log_format, ("text", "json")),
         )
+
+    def __post_init__(self) -> None:
+        if bool(self.wallexpay_processing_key) != bool(self.wallexpay_processing_secret):
+            missing = (
+                "WALLEXPAY_PROCESSING_SECRET"
+                if self.wallexpay_processing_key
+                else "WALLEXPAY_PROCESSING_KEY"
+            )
+            raise ConfigError(missing, "is needed too: set both the processing key and its secret")
 
     def require_token(self) -> str:
         if not self.telegram_bot_token:

@@ -7,10 +7,14 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.charts import ChartService
+from bot.chats import ChatPreferences
 from bot.config import Settings
 from bot.health import Health
 from bot.i18n import I18n
 from bot.market import MarketService
+from bot.rates import RatesService
+from storage.db import Database
 
 SERVICES_KEY = "sarraf.services"
 
@@ -21,9 +25,16 @@ class Services:
     market: MarketService
     i18n: I18n
     health: Health
+    db: Database
+    chats: ChatPreferences
+    charts: ChartService
+    rates: RatesService
 
     async def close(self) -> None:
+        self.charts.close()
+        await self.rates.close()
         await self.market.close()
+        await self.db.close()
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -17,7 +17,7 @@ from bot.errors import NotListedAnywhere, UnknownExchange
 from bot.health import Health
 from exchanges.base import MarketDataClient
 from exchanges.errors import ExchangeError, RequestTimeout, UnknownSymbol
-from exchanges.models import Market, OrderBook, Ticker, Trade
+from exchanges.models import Candle, Market, OrderBook, Ticker, Trade
 
 T = TypeVar("T")
 
@@ -80,6 +80,17 @@ class MarketService:
     async def trades(self, exchange: str, symbol: str, limit: int = 12) -> Sequence[Trade]:
         client, market = await self.market(exchange, symbol)
         return await self._call(client, client.trades(market, limit))
+
+    async def candles(
+        self, exchange: str, market: Market, interval: str, count: int
+    ) -> Sequence[Candle]:
+        client = self.client(exchange)
+        return await self._call(client, client.candles(market, interval, count))
+
+    async def markets(self, exchange: str) -> list[Market]:
+        client = self.client(exchange)
+        found = await self._call(client, client.markets())
+        return sorted(found.values(), key=lambda m: (m.quote, m.base))
 
     async def ticker_everywhere(self, symbol: str) -> list[Quote]:
         """The symbol on every exchange that lists it, fetched concurrently.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from exchanges.alp.client import AlpClient
 from exchanges.base import MarketDataClient
 from exchanges.http import HttpPipeline
 from exchanges.narkasa.client import NarkasaClient
@@ -17,6 +18,7 @@ from exchanges.wex.client import WexClient
 MARKET_CLIENTS: dict[str, type[MarketDataClient]] = {
     "wallex": WallexClient,
     "narkasa": NarkasaClient,
+    "alp": AlpClient,
     "wex": WexClient,
 }
 # The order exchanges are listed in replies.

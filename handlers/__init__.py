@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import BotCommand
 from telegram.ext import Application
 
-from handlers import market, start
+from handlers import charts, language, market, rates, start
 from handlers.commands import COMMANDS
 from handlers.errors import on_error
 
@@ -13,6 +13,9 @@ from handlers.errors import on_error
 def register(app: Application) -> None:  # type: ignore[type-arg]
     start.register(app)
     market.register(app)
+    charts.register(app)
+    rates.register(app)
+    language.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
 

@@ -30,6 +30,20 @@ COMMANDS: tuple[Command, ...] = (
         "book", "/book EXCHANGE SYMBOL", "Top of the order book", "/book wallex btctmn"
     ),
     Command("trades", "/trades EXCHANGE SYMBOL", "Latest trades", "/trades wallex BTCTMN"),
+    Command(
+        "markets",
+        "/markets EXCHANGE [QUOTE]",
+        "Markets with their minimums and precision",
+        "/markets narkasa TRY",
+    ),
+    Command("rates", "/rates [FROM] [TO]", "WallexPay rates and exchangeable pairs", "/rates BTC USDT"),
+    Command(
+        "chart",
+        "/chart EXCHANGE SYMBOL [INTERVAL]",
+        "Candlestick chart as a picture",
+        "/chart wallex BTC/TMN 1h",
+    ),
+    Command("lang", "/lang en|fa|tr|ru", "Language of my replies in this chat", "/lang fa"),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 

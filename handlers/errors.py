@@ -31,7 +31,7 @@ from handlers.args import UsageError
 from handlers.commands import usage
 from handlers.lang import lang_for
 from handlers.reply import reply
-from handlers.texts import _title, usage_text
+from handlers.texts import exchange_title, usage_text
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ def sentence(lang: Lang, error: BaseException, command: str) -> str | None:
         text = lang("No exchange lists a market “{symbol}”.", symbol=escape(error.symbol.upper()))
         if error.failed:
             text += "\n" + lang("These did not answer: {names}.",
-                                names=", ".join(_title(n) for n in error.failed))
+                                names=", ".join(exchange_title(n) for n in error.failed))
         return text + ("\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else "")
     if isinstance(error, UnknownSymbol):
-        text = lang("{exchange} has no market “{symbol}”.", exchange=_title(error.exchange),
+        text = lang("{exchange} has no market “{symbol}”.", exchange=exchange_title(error.exchange),
                     symbol=escape(error.symbol))
         if error.suggestions:
             text += "\n" + lang("Did you mean: {names}?",
@@ -67,27 +67,27 @@ def sentence(lang: Lang, error: BaseException, command: str) -> str | None:
         return text + ("\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else "")
     if isinstance(error, UnsupportedInterval):
         return lang("{exchange} does not offer the interval “{interval}”. It offers: {supported}.",
-                    exchange=_title(error.exchange), interval=escape(error.interval),
+                    exchange=exchange_title(error.exchange), interval=escape(error.interval),
                     supported=", ".join(error.supported))
     if isinstance(error, RateLimited):
         return lang("{exchange} asks us to slow down. Please try again in a minute.",
-                    exchange=_title(error.exchange))
+                    exchange=exchange_title(error.exchange))
     if isinstance(error, RequestTimeout):
         return lang("{exchange} did not answer in time. Please try again shortly.",
-                    exchange=_title(error.exchange))
+                    exchange=exchange_title(error.exchange))
     if isinstance(error, NetworkError):
         return lang("{exchange} is not reachable right now. Please try again shortly.",
-                    exchange=_title(error.exchange))
+                    exchange=exchange_title(error.exchange))
     if isinstance(error, BadResponse):
         return lang("{exchange} sent an answer I could not read. Please try again later.",
-                    exchange=_title(error.exchange))
+                    exchange=exchange_title(error.exchange))
     if isinstance(error, NotSupported):
-        return lang("{exchange} does not offer that.", exchange=_title(error.exchange))
+        return lang("{exchange} does not offer that.", exchange=exchange_title(error.exchange))
     if isinstance(error, RejectedRequest):
-        return lang("{exchange} refused the request: {reason}", exchange=_title(error.exchange),
+        return lang("{exchange} refused the request: {reason}", exchange=exchange_title(error.exchange),
                     reason=escape(error.message))
     if isinstance(error, ExchangeError):
-        return lang("{exchange} could not do that: {reason}", exchange=_title(error.exchange),
+        return lang("{exchange} could not do that: {reason}", exchange=exchange_title(error.exchange),
                     reason=escape(error.message))
     return None
 
@@ -101,7 +101,10 @@ async def on_error(update: object, context: BotContext) -> None:
     ):
         log.warning("Telegram: %s", error)
         return
-    lang = lang_for(update, context)
+    try:
+        lang = await lang_for(update, context)
+    except Exception:  # the database may be what failed; answer in the default language
+        lang = context.services.i18n.get(None)
     text = sentence(lang, error, command_of(update))
     if text is None:
         incident = secrets.token_hex(4)

@@ -10,7 +10,7 @@ from exchanges.symbols import looks_like_symbol
 from handlers.args import UsageError, clean_args
 from handlers.lang import lang_for
 from handlers.reply import reply
-from handlers.texts import book_text, quotes_text, ticker_text, trades_text
+from handlers.texts import book_text, markets_text, quotes_text, ticker_text, trades_text
 
 
 def _exchange_and_symbol(command: str, args: list[str], context: BotContext) -> tuple[str, str]:
@@ -31,7 +31,7 @@ def _exchange_and_symbol(command: str, args: list[str], context: BotContext) -> 
 
 async def price(update: Update, context: BotContext) -> None:
     args = clean_args(context.args)
-    lang = lang_for(update, context)
+    lang = await lang_for(update, context)
     market = context.services.market
     if len(args) == 1 and not market.is_exchange(args[0]):
         if not looks_like_symbol(args[0]):
@@ -47,7 +47,7 @@ async def price(update: Update, context: BotContext) -> None:
 async def book(update: Update, context: BotContext) -> None:
     exchange, symbol = _exchange_and_symbol("book", clean_args(context.args), context)
     order_book = await context.services.market.order_book(exchange, symbol)
-    await reply(update, book_text(lang_for(update, context), order_book))
+    await reply(update, book_text(await lang_for(update, context), order_book))
 
 
 async def trades(update: Update, context: BotContext) -> None:
@@ -55,10 +55,23 @@ async def trades(update: Update, context: BotContext) -> None:
     service = context.services.market
     _, market = await service.market(exchange, symbol)
     latest = await service.trades(exchange, symbol)
-    await reply(update, trades_text(lang_for(update, context), latest, market))
+    await reply(update, trades_text(await lang_for(update, context), latest, market))
+
+
+async def markets(update: Update, context: BotContext) -> None:
+    args = clean_args(context.args)
+    if not 1 <= len(args) <= 2:
+        raise UsageError("markets", "I need an exchange and optionally a quote currency.")
+    exchange = args[0].lower()
+    quote = args[1].upper() if len(args) == 2 else None
+    found = await context.services.market.markets(exchange)
+    if quote:
+        found = [m for m in found if m.quote == quote]
+    await reply(update, markets_text(await lang_for(update, context), exchange, found, quote))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("price", price))
     app.add_handler(CommandHandler("book", book))
     app.add_handler(CommandHandler("trades", trades))
+    app.add_handler(CommandHandler("markets", markets))

@@ -12,6 +12,7 @@ from html import escape
 
 from bot.i18n import Lang
 from bot.market import Quote
+from bot.rates import RatesView
 from exchanges.models import Market, OrderBook, Ticker, Trade
 from handlers.commands import COMMANDS
 
@@ -19,7 +20,7 @@ ARROW_UP = "▲"
 ARROW_DOWN = "▼"
 
 
-def _title(exchange: str) -> str:
+def exchange_title(exchange: str) -> str:
     return {"alp": "ALP.COM", "wex": "WEX", "wallexpay": "WallexPay"}.get(
         exchange, exchange.capitalize()
     )
@@ -43,7 +44,7 @@ def amount(lang: Lang, market: Market, value: Decimal | None) -> str:
 def ticker_text(lang: Lang, t: Ticker) -> str:
     m = t.market
     lines = [
-        lang("<b>{pair}</b> on {exchange}", pair=escape(m.pair), exchange=_title(m.exchange)),
+        lang("<b>{pair}</b> on {exchange}", pair=escape(m.pair), exchange=exchange_title(m.exchange)),
         lang("Last: {value} {quote}", value=price(lang, m, t.last), quote=escape(m.quote)),
         lang("Bid: {bid} · Ask: {ask}", bid=price(lang, m, t.bid), ask=price(lang, m, t.ask)),
         lang("24h change: {change}", change=change(lang, t.change_24h_pct)),
@@ -75,7 +76,7 @@ def quotes_text(lang: Lang, symbol: str, quotes: Sequence[Quote]) -> str:
             lines.append(
                 lang(
                     "{exchange} {pair}: {last} (bid {bid} · ask {ask}) {change}",
-                    exchange=f"<b>{_title(q.exchange)}</b>",
+                    exchange=f"<b>{exchange_title(q.exchange)}</b>",
                     pair=escape(m.pair),
                     last=price(lang, m, t.last),
                     bid=price(lang, m, t.bid),
@@ -85,7 +86,7 @@ def quotes_text(lang: Lang, symbol: str, quotes: Sequence[Quote]) -> str:
             )
         else:
             lines.append(
-                lang("{exchange}: no answer ({reason})", exchange=f"<b>{_title(q.exchange)}</b>",
+                lang("{exchange}: no answer ({reason})", exchange=f"<b>{exchange_title(q.exchange)}</b>",
                      reason=error_reason(lang, q.error))
             )
     return "\n".join(lines)
@@ -112,7 +113,7 @@ def book_text(lang: Lang, book: OrderBook) -> str:
         return f"{p.rjust(width_p)}  {a.rjust(width_a)}"
 
     lines = [lang("<b>{pair}</b> order book on {exchange}", pair=escape(m.pair),
-                  exchange=_title(m.exchange))]
+                  exchange=exchange_title(m.exchange))]
     body = [lang("Asks (sellers)")]
     body += [row(p, a) for p, a in reversed(rows_a)] or [lang("(none)")]
     if book.best_bid and book.best_ask and book.best_bid.price > 0:
@@ -128,7 +129,7 @@ def book_text(lang: Lang, book: OrderBook) -> str:
 
 def trades_text(lang: Lang, trades: Sequence[Trade], market: Market) -> str:
     lines = [lang("<b>{pair}</b> latest trades on {exchange}", pair=escape(market.pair),
-                  exchange=_title(market.exchange))]
+                  exchange=exchange_title(market.exchange))]
     if not trades:
         lines.append(lang("No trades yet."))
         return "\n".join(lines)
@@ -180,3 +181,65 @@ def usage_text(lang: Lang, problem: str, usage_line: str, **params: str) -> str:
             lang("Usage: {usage}", usage=escape(usage_line)),
         ]
     )
+
+
+def markets_text(lang: Lang, exchange: str, markets: Sequence[Market], quote: str | None) -> str:
+    title = exchange_title(exchange)
+    if not markets:
+        return lang("{exchange} has no markets quoted in {quote}.", exchange=title,
+                    quote=escape(quote or ""))
+    head = (
+        lang("<b>{exchange}</b> markets in {quote} ({count})", exchange=title,
+             quote=escape(quote), count=lang.integer(len(markets)))
+        if quote
+        else lang("<b>{exchange}</b> markets ({count})", exchange=title,
+                  count=lang.integer(len(markets)))
+    )
+    lines = [head]
+    for m in markets:
+        parts = [f"<b>{escape(m.pair)}</b> <code>{escape(m.symbol)}</code>"]
+        parts.append(lang("price {places} dp", places=lang.integer(m.price_decimals))
+                     if m.tick_size is None
+                     else lang("tick {tick}", tick=lang.number(m.tick_size)))
+        parts.append(lang("amount {places} dp", places=lang.integer(m.amount_decimals))
+                     if m.step_size is None
+                     else lang("step {step}", step=lang.number(m.step_size)))
+        if m.min_amount is not None:
+            parts.append(lang("min {amount} {base}", amount=lang.number(m.min_amount),
+                              base=escape(m.base)))
+        if m.min_notional is not None:
+            parts.append(lang("min total {total} {quote}", total=lang.number(m.min_notional),
+                              quote=escape(m.quote)))
+        if not m.active:
+            parts.append(lang("(trading paused)"))
+        lines.append(" · ".join(parts))
+    return "\n".join(lines)
+
+
+def rates_text(lang: Lang, view: RatesView, currency_from: str | None, currency_to: str | None) -> str:
+    if view.rate is not None:
+        r = view.rate
+        pair = r.pair
+        lines = [
+            lang("<b>WallexPay</b> {sender} → {receiver}", sender=escape(pair.currency_from),
+                 receiver=escape(pair.currency_to)),
+            lang("1 {base} = {rate} {quote}", base=escape(r.base), rate=lang.number(r.rate),
+                 quote=escape(r.quote)),
+        ]
+        if pair.min_amount is not None:
+            lines.append(lang("Least amount to exchange: {amount} {currency}",
+                              amount=lang.number(pair.min_amount),
+                              currency=escape(pair.currency_from)))
+        lines.append(lang("As of {time}", time=lang.time(r.time)))
+        return "\n".join(lines)
+    if not view.pairs:
+        return lang("WallexPay offers no pair for that.")
+    lines = [lang("<b>WallexPay</b> exchangeable pairs ({count})", count=lang.integer(len(view.pairs)))]
+    for p in view.pairs:
+        price_text = lang.number(p.price) if p.price is not None else "—"
+        line = f"{escape(p.currency_from)} → {escape(p.currency_to)}: 1 {escape(p.base)} = {price_text} {escape(p.quote)}"
+        if p.min_amount is not None:
+            line += " · " + lang("min {amount}", amount=lang.number(p.min_amount))
+        lines.append(line)
+    lines.append(lang("For one pair: /rates FROM TO"))
+    return "\n".join(lines)

@@ -14,10 +14,14 @@ from typing import Protocol
 
 from aiohttp import web
 
+from sandbox.alp.server import AlpSandbox
 from sandbox.market import SimulatedMarket
 from sandbox.serving import Served, serve_app
 from sandbox.telegram import FloodLimits, TelegramEmulator
+from sandbox.narkasa.server import NarkasaSandbox
 from sandbox.wallex.server import WallexSandbox
+from sandbox.wallexpay.server import WallexPaySandbox
+from sandbox.wex.server import WexSandbox
 
 
 class SandboxServer(Protocol):
@@ -29,7 +33,13 @@ class SandboxServer(Protocol):
 
 
 def default_sandboxes(market: SimulatedMarket) -> list[SandboxServer]:
-    return [WallexSandbox(market)]
+    return [
+        WallexSandbox(market),
+        NarkasaSandbox(market),
+        AlpSandbox(market),
+        WexSandbox(market),
+        WallexPaySandbox(market),
+    ]
 
 
 DEMO_TOKEN = "1234567:SANDBOX-demo-token-not-a-secret"

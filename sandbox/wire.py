@@ -19,7 +19,7 @@ _MARK = re.compile(r'"\x00dec:([-+0-9.eE]+)\x00"')
 
 def _mark(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return f"\x00dec:{value}\x00"
+        return f"\x00dec:{value:f}\x00"
     if isinstance(value, dict):
         return {k: _mark(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

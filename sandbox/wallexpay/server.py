@@ -132,7 +132,12 @@ class WallexPaySandbox:
         return merchant
 
     def env_vars(self, url: str) -> dict[str, str]:
-        return {"WALLEXPAY_API_URL": url}
+        # The demo merchant's key lets `sarraf run` show WallexPay's public rates.
+        return {
+            "WALLEXPAY_API_URL": url,
+            "WALLEXPAY_PROCESSING_KEY": DEMO_KEY,
+            "WALLEXPAY_PROCESSING_SECRET": DEMO_SECRET,
+        }
 
     def signed_routes(self) -> dict[str, SignedHandler]:
         return {

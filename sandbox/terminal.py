@@ -1,0 +1,173 @@
+"""The demo's terminal chat: one user talking to the bot through the Telegram emulator.
+
+It speaks only the emulator's user side (send a text, press a button, read the bot's
+messages), exactly as a Telegram client would, so the demo exercises the real bot
+over the real Bot API wire format. ``!press N`` presses button N of the last message
+that has buttons; pictures are saved to a folder and shown as their path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from sandbox.telegram import TelegramEmulator
+
+_TAG = re.compile(r"<[^>]+>")
+_PRESS = re.compile(r"^!press\s+(\d+)\s*$")
+
+
+def render_text(text: str) -> str:
+    """What a person reads: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def buttons_of(message: dict[str, Any]) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    rows = markup.get("inline_keyboard") or []
+    return [str(b.get("text", "")) for row in rows for b in row]
+
+
+class TerminalChat:
+    def __init__(
+        self,
+        emulator: TelegramEmulator,
+        user_id: int,
+        *,
+        out: TextIO = sys.stdout,
+        files_dir: str | None = None,
+        first_reply_timeout: float = 20.0,
+        quiet: float = 0.7,
+    ) -> None:
+        self.emu = emulator
+        self.user_id = user_id
+        self.chat_id = user_id
+        self.out = out
+        self.files_dir = Path(files_dir) if files_dir else None
+        self.first_reply_timeout = first_reply_timeout
+        self.quiet = quiet
+        self._seen: dict[int, tuple[Any, ...]] = {}
+
+    def _state(self, message: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            message.get("text") or message.get("caption"),
+            message.get("edit_date"),
+            message.get("deleted"),
+            str(message.get("reply_markup")),
+        )
+
+    def _changed(self, message: dict[str, Any]) -> bool:
+        return bool(message.get("from_bot")) and self._seen.get(message["message_id"]) != self._state(
+            message
+        )
+
+    def _print(self, line: str = "") -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def _show(self, message: dict[str, Any]) -> None:
+        mid = message["message_id"]
+        edited = mid in self._seen
+        self._seen[mid] = self._state(message)
+        if message.get("deleted"):
+            self._print(f"bot  (message {mid} deleted)")
+            return
+        prefix = "bot  (edited) " if edited else "bot  "
+        if message.get("photo") or message.get("document"):
+            self._print(prefix + self._file_line(message))
+            caption = message.get("caption")
+            if caption:
+                self._print("     " + render_text(caption).replace("\n", "\n     "))
+        else:
+            body = render_text(str(message.get("text", "")))
+            self._print(prefix + body.replace("\n", "\n     "))
+        labels = buttons_of(message)
+        if labels:
+            self._print("     " + "  ".join(f"[{i}: {t}]" for i, t in enumerate(labels, 1)))
+
+    def _file_line(self, message: dict[str, Any]) -> str:
+        photo = message.get("photo")
+        doc = message.get("document")
+        info = photo[-1] if photo else doc
+        file_id = str(info.get("file_id")) if info else ""
+        data = self.emu.file_bytes(file_id) if file_id else None
+        size = f"{info.get('width')}×{info.get('height')} " if photo and info else ""
+        where = ""
+        if data is not None and self.files_dir is not None:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            suffix = ".png" if data[:4] == b"\x89PNG" else ".bin"
+            path = self.files_dir / f"message-{message['message_id']}{suffix}"
+            path.write_bytes(data)
+            where = f", saved to {path}"
+        kind = "picture" if photo else "file"
+        return f"[{kind} {size}{len(data or b'')} bytes{where}]"
+
+    async def _collect(self) -> bool:
+        """Print what the bot sends until it has been quiet for a moment."""
+        try:
+            first = await self.emu.wait_for_message(
+                self.chat_id, predicate=self._changed, timeout=self.first_reply_timeout
+            )
+        except TimeoutError:
+            self._print("bot  (no reply)")
+            return False
+        self._show(first)
+        while True:
+            try:
+                more = await self.emu.wait_for_message(
+                    self.chat_id, predicate=self._changed, timeout=self.quiet
+                )
+            except TimeoutError:
+                return True
+            self._show(more)
+
+    def _last_with_buttons(self) -> dict[str, Any] | None:
+        for message in reversed(self.emu.transcript(self.chat_id)):
+            if message.get("from_bot") and not message.get("deleted") and buttons_of(message):
+                return message
+        return None
+
+    async def say(self, line: str, *, echo: bool = True) -> bool:
+        """One line of input: a message, or ``!press N``. True when the bot answered."""
+        line = line.rstrip("\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            return True
+        if echo:
+            self._print(f"you  {line}")
+        press = _PRESS.match(line.strip())
+        if press:
+            target = self._last_with_buttons()
+            index = int(press.group(1))
+            if target is None or not 1 <= index <= len(buttons_of(target)):
+                self._print("     (there is no such button)")
+                return False
+            await self.emu.press_button(self.user_id, self.chat_id, target["message_id"], index)
+        else:
+            await self.emu.send_text(self.user_id, line)
+        return await self._collect()
+
+    async def run_script(self, lines: list[str]) -> int:
+        """Feed every line; exit status 1 if any line got no reply at all."""
+        for message in self.emu.transcript(self.chat_id):
+            self._seen[message["message_id"]] = self._state(message)
+        silent = 0
+        for line in lines:
+            if not await self.say(line):
+                silent += 1
+        return 1 if silent else 0
+
+    async def run_interactive(self) -> int:
+        self._print("Sarraf demo — you are chatting with the bot offline. /help lists the "
+                    "commands, !press N presses a button, Ctrl-D quits.")
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                line = await loop.run_in_executor(None, input, "> ")
+            except (EOFError, KeyboardInterrupt):
+                self._print()
+                return 0
+            await self.say(line, echo=False)

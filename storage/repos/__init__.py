@@ -1,0 +1,1 @@
+"""Query functions per aggregate; each takes a session so the caller owns the transaction."""

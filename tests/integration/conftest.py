@@ -1,0 +1,89 @@
+"""The real bot against the emulator and the sandboxes, on ephemeral local ports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App, build_application, serve
+from bot.config import Settings
+from bot.http import HttpServer
+from sandbox.runner import SandboxStack
+from sandbox.telegram import TelegramEmulator
+
+from ..conftest import FixedClock
+
+
+@dataclass
+class ChatUser:
+    """A Telegram user in their private chat with the bot."""
+
+    emu: TelegramEmulator
+    user_id: int
+    chat_id: int
+
+    async def send(self, text: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Send ``text`` and return the bot's first reply after it."""
+        sent = await self.emu.send_text(self.user_id, text, chat_id=self.chat_id)
+        return await self.emu.wait_for_message(
+            self.chat_id, after_message_id=sent["message_id"], timeout=timeout
+        )
+
+    async def ask(self, text: str, timeout: float = 10.0) -> str:
+        return str((await self.send(text, timeout))["text"])
+
+
+@dataclass
+class RunningBot:
+    stack: SandboxStack
+    app: App
+    http: HttpServer
+    settings: Settings
+
+    def user(self, user_id: int = 1001, language_code: str = "en", name: str = "Ali") -> ChatUser:
+        self.stack.telegram.add_user(user_id=user_id, first_name=name, language_code=language_code)
+        return ChatUser(self.stack.telegram, user_id, user_id)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    stack: SandboxStack, db_path: Path, **overrides: Any
+) -> AsyncIterator[RunningBot]:
+    env = stack.env()
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{db_path}"
+    settings = replace(Settings.from_env(env), http_port=0, **overrides)
+    app = build_application(settings)
+    stop = asyncio.Event()
+    started: asyncio.Future[HttpServer] = asyncio.get_running_loop().create_future()
+
+    def on_ready(http: HttpServer) -> None:
+        started.set_result(http)
+
+    task = asyncio.create_task(serve(app, stop, ready=on_ready))
+    done, _ = await asyncio.wait({task, started}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()
+    assert started in done, "the bot did not start within 30 s"
+    try:
+        yield RunningBot(stack, app, started.result(), settings)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def stack(clock: FixedClock) -> AsyncIterator[SandboxStack]:
+    async with SandboxStack(clock=clock, flood=False) as s:
+        yield s
+
+
+@pytest.fixture
+async def bot(stack: SandboxStack, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    async with running_bot(stack, tmp_path / "bot.db") as running:
+        yield running
