@@ -172,7 +172,7 @@ def find_entities(text: str) -> list[Entity]:
     ]
 
 
-_TRIMMED = " \t\n\r\x0b\x0c\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u3000"
+_TRIMMED = " \t\n\r\x0b\x0c\u00a0\u3000" + "".join(chr(c) for c in range(0x2000, 0x200B))
 
 
 def trim(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:

@@ -23,12 +23,12 @@ class ChangeSignal:
         return self._event
 
     @staticmethod
-    async def wait(event: asyncio.Event, timeout: float) -> bool:
-        """Wait for a change; False when ``timeout`` passed first."""
-        if timeout <= 0:
+    async def wait(event: asyncio.Event, seconds: float) -> bool:
+        """Wait for a change; False when ``seconds`` passed first."""
+        if seconds <= 0:
             return event.is_set()
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(seconds):
                 await event.wait()
         except TimeoutError:
             return False
