@@ -110,3 +110,27 @@ class I18n:
             return DEFAULT_LANGUAGE
         base = language_code.replace("_", "-").split("-")[0].lower()
         return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+# How messages are marked in the source: ``lang("…")`` translates now, ``N_("…")``
+# marks for later, ``UsageError(command, "…")`` carries a message translated when shown.
+KEYWORDS: dict[str, Any] = {"lang": None, "N_": None, "UsageError": (2,)}
+SOURCE_DIRS = ("bot", "handlers")
+
+
+def extract_messages(root: Path) -> dict[str, list[tuple[str, int]]]:
+    """Every message id marked in the product's source, with where it appears."""
+    from babel.messages.extract import extract_from_dir
+
+    found: dict[str, list[tuple[str, int]]] = {}
+    for folder in SOURCE_DIRS:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(root / folder),
+            method_map=[("**.py", "python")],
+            keywords=KEYWORDS,
+            comment_tags=(),
+            strip_comment_tags=True,
+        ):
+            if isinstance(message, str) and message:
+                found.setdefault(message, []).append((f"{folder}/{filename}", lineno))
+    return found

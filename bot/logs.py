@@ -56,3 +56,5 @@ def setup_logging(level: int, fmt: str = "text") -> None:
     # httpx logs every Bot API request at INFO, URL (and so token) included.
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     logging.getLogger("aiohttp.access").setLevel(max(level, logging.WARNING))
+    # mplfinance's styles ask for a font weight DejaVu lacks; matplotlib substitutes it.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypeVar
 
 from bot.errors import NotListedAnywhere, UnknownExchange
@@ -22,6 +23,34 @@ from exchanges.models import Candle, Market, OrderBook, Ticker, Trade
 T = TypeVar("T")
 
 
+FIAT_QUOTES = ("TMN", "TRY")
+STABLE = "USDT"
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Highest bid and lowest ask across exchanges; a negative ``pct`` is a crossed market."""
+
+    bid_exchange: str
+    bid: Decimal
+    ask_exchange: str
+    ask: Decimal
+
+    @property
+    def pct(self) -> Decimal:
+        return (self.ask - self.bid) / self.bid * 100
+
+
+@dataclass(frozen=True, slots=True)
+class ImpliedRate:
+    """USDT priced in a local currency through a coin: BTC/TMN ÷ BTC/USDT."""
+
+    fiat: str
+    rate: Decimal
+    exchange: str
+    via: str
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
     """One exchange's answer in a query across exchanges: a ticker or why not."""
@@ -30,6 +59,25 @@ class Quote:
     title: str
     ticker: Ticker | None
     error: ExchangeError | None
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    quotes: list[Quote]
+    spread: Spread | None
+    implied: list[ImpliedRate]
+
+
+def cross_spread(quotes: Sequence[Quote]) -> Spread | None:
+    """Best bid and best ask over exchanges quoting the same currency; None with fewer
+    than two exchanges, since a spread within one exchange is already in its line."""
+    bids = [(q.ticker.bid, q.exchange) for q in quotes if q.ticker and q.ticker.bid]
+    asks = [(q.ticker.ask, q.exchange) for q in quotes if q.ticker and q.ticker.ask]
+    if len({q.exchange for q in quotes if q.ticker}) < 2 or not bids or not asks:
+        return None
+    bid, bid_ex = max(bids)
+    ask, ask_ex = min(asks)
+    return Spread(bid_ex, bid, ask_ex, ask)
 
 
 class MarketService:
@@ -91,6 +139,33 @@ class MarketService:
         client = self.client(exchange)
         found = await self._call(client, client.markets())
         return sorted(found.values(), key=lambda m: (m.quote, m.base))
+
+    async def compare(self, symbol: str) -> Comparison:
+        """The symbol on every exchange, the spread across them and, for a USDT market,
+        the USDT rate in toman and lira implied by the same coin's local markets."""
+        quotes = await self.ticker_everywhere(symbol)
+        priced = [q.ticker for q in quotes if q.ticker is not None]
+        implied: list[ImpliedRate] = []
+        base = priced[0].market.base
+        if priced[0].market.quote == STABLE and base != STABLE:
+            locals_ = await asyncio.gather(
+                *(self._local_quotes(f"{base}/{fiat}") for fiat in FIAT_QUOTES)
+            )
+            usdt_last = sorted(t.last for t in priced)[len(priced) // 2]
+            for fiat_quotes in locals_:
+                for q in fiat_quotes:
+                    if q.ticker is not None and usdt_last > 0:
+                        implied.append(
+                            ImpliedRate(q.ticker.market.quote, q.ticker.last / usdt_last,
+                                        q.exchange, base)
+                        )
+        return Comparison(quotes, cross_spread(quotes), implied)
+
+    async def _local_quotes(self, symbol: str) -> list[Quote]:
+        try:
+            return [q for q in await self.ticker_everywhere(symbol) if q.ticker is not None]
+        except NotListedAnywhere:
+            return []
 
     async def ticker_everywhere(self, symbol: str) -> list[Quote]:
         """The symbol on every exchange that lists it, fetched concurrently.

@@ -15,6 +15,7 @@ from telegram.error import Forbidden, NetworkError as TelegramNetworkError, Retr
 
 from bot.context import BotContext
 from bot.errors import NotListedAnywhere, UnknownExchange
+from bot.rates import RatesNotConfigured
 from bot.i18n import Lang
 from exchanges.errors import (
     BadResponse,
@@ -58,6 +59,9 @@ def sentence(lang: Lang, error: BaseException, command: str) -> str | None:
             text += "\n" + lang("These did not answer: {names}.",
                                 names=", ".join(exchange_title(n) for n in error.failed))
         return text + ("\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else "")
+    if isinstance(error, RatesNotConfigured):
+        return lang("WallexPay rates are not set up on this bot: the operator needs to set "
+                    "WALLEXPAY_PROCESSING_KEY and WALLEXPAY_PROCESSING_SECRET.")
     if isinstance(error, UnknownSymbol):
         text = lang("{exchange} has no market “{symbol}”.", exchange=exchange_title(error.exchange),
                     symbol=escape(error.symbol))

@@ -36,8 +36,8 @@ async def price(update: Update, context: BotContext) -> None:
     if len(args) == 1 and not market.is_exchange(args[0]):
         if not looks_like_symbol(args[0]):
             raise UsageError("price", "“{symbol}” is not a market symbol.", symbol=args[0])
-        quotes = await market.ticker_everywhere(args[0])
-        await reply(update, quotes_text(lang, args[0], quotes))
+        comparison = await market.compare(args[0])
+        await reply(update, quotes_text(lang, args[0], comparison))
         return
     exchange, symbol = _exchange_and_symbol("price", args, context)
     ticker = await market.ticker(exchange, symbol)

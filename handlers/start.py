@@ -42,7 +42,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
-    """Last in the chain, so every real command is tried first."""
+    """Registered last in the default group: within a group only the first matching
+    handler runs, so these answer only what no real command took."""
     private = filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(filters.COMMAND & private, unknown_command), group=1)
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, plain_text), group=1)
+    app.add_handler(MessageHandler(filters.COMMAND & private, unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, plain_text))

@@ -11,7 +11,7 @@ from decimal import Decimal
 from html import escape
 
 from bot.i18n import Lang
-from bot.market import Quote
+from bot.market import Comparison
 from bot.rates import RatesView
 from exchanges.models import Market, OrderBook, Ticker, Trade
 from handlers.commands import COMMANDS
@@ -67,9 +67,13 @@ def ticker_text(lang: Lang, t: Ticker) -> str:
     return "\n".join(lines)
 
 
-def quotes_text(lang: Lang, symbol: str, quotes: Sequence[Quote]) -> str:
+def quotes_text(lang: Lang, symbol: str, comparison: Comparison) -> str:
     lines = [lang("<b>{symbol}</b> across exchanges", symbol=escape(symbol.upper()))]
-    for q in quotes:
+    decimals = 8
+    for q in comparison.quotes:
+        if q.ticker is not None:
+            decimals = q.ticker.market.price_decimals
+    for q in comparison.quotes:
         if q.ticker is not None:
             t = q.ticker
             m = t.market
@@ -89,6 +93,31 @@ def quotes_text(lang: Lang, symbol: str, quotes: Sequence[Quote]) -> str:
                 lang("{exchange}: no answer ({reason})", exchange=f"<b>{exchange_title(q.exchange)}</b>",
                      reason=error_reason(lang, q.error))
             )
+    spread = comparison.spread
+    if spread is not None:
+        lines.append(
+            lang(
+                "Best bid {bid} on {bid_exchange} · best ask {ask} on {ask_exchange} · "
+                "spread {spread}%",
+                bid=lang.number(spread.bid, decimals),
+                bid_exchange=exchange_title(spread.bid_exchange),
+                ask=lang.number(spread.ask, decimals),
+                ask_exchange=exchange_title(spread.ask_exchange),
+                spread=lang.number(spread.pct, 3, sign=True),
+            )
+        )
+        if spread.pct < 0:
+            lines.append(lang("The books cross: one exchange bids above another's ask."))
+    for rate in comparison.implied:
+        lines.append(
+            lang(
+                "Implied USDT rate: {rate} {fiat} (via {coin} on {exchange})",
+                rate=lang.number(rate.rate, 2),
+                fiat=escape(rate.fiat),
+                coin=escape(rate.via),
+                exchange=exchange_title(rate.exchange),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -216,6 +245,12 @@ def markets_text(lang: Lang, exchange: str, markets: Sequence[Market], quote: st
     return "\n".join(lines)
 
 
+def rate_number(lang: Lang, value: Decimal) -> str:
+    """Rates have no market precision: two places for large numbers, more for small ones."""
+    places = 2 if abs(value) >= 100 else 4 if abs(value) >= 1 else 8
+    return lang.number(value, places)
+
+
 def rates_text(lang: Lang, view: RatesView, currency_from: str | None, currency_to: str | None) -> str:
     if view.rate is not None:
         r = view.rate
@@ -223,7 +258,7 @@ def rates_text(lang: Lang, view: RatesView, currency_from: str | None, currency_
         lines = [
             lang("<b>WallexPay</b> {sender} → {receiver}", sender=escape(pair.currency_from),
                  receiver=escape(pair.currency_to)),
-            lang("1 {base} = {rate} {quote}", base=escape(r.base), rate=lang.number(r.rate),
+            lang("1 {base} = {rate} {quote}", base=escape(r.base), rate=rate_number(lang, r.rate),
                  quote=escape(r.quote)),
         ]
         if pair.min_amount is not None:
@@ -236,7 +271,7 @@ def rates_text(lang: Lang, view: RatesView, currency_from: str | None, currency_
         return lang("WallexPay offers no pair for that.")
     lines = [lang("<b>WallexPay</b> exchangeable pairs ({count})", count=lang.integer(len(view.pairs)))]
     for p in view.pairs:
-        price_text = lang.number(p.price) if p.price is not None else "—"
+        price_text = rate_number(lang, p.price) if p.price is not None else "—"
         line = f"{escape(p.currency_from)} → {escape(p.currency_to)}: 1 {escape(p.base)} = {price_text} {escape(p.quote)}"
         if p.min_amount is not None:
             line += " · " + lang("min {amount}", amount=lang.number(p.min_amount))
