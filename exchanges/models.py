@@ -115,3 +115,74 @@ class Capabilities:
     # True where the system has no candle endpoint and candles are built from its trades.
     candles_from_trades: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    currency: str
+    available: Decimal
+    locked: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.available + self.locked
+
+
+@dataclass(frozen=True, slots=True)
+class DepositAddress:
+    currency: str
+    address: str
+    network: str | None = None
+    memo: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRights:
+    """What an API key may do, where the system says (None: it does not say)."""
+
+    info: bool | None = None
+    trade: bool | None = None
+    withdraw: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fee:
+    """A fee level: maker and taker as percentages (0.1 means 0.1 %)."""
+
+    maker_pct: Decimal | None
+    taker_pct: Decimal | None
+    level: str | None = None
+    market: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountProfile:
+    """What a system tells about the account, as label/value lines to show, plus fees."""
+
+    lines: tuple[tuple[str, str], ...] = ()
+    fees: tuple[Fee, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCheck:
+    """The answer of /connect's harmless signed call: who the key belongs to, what it may do."""
+
+    account_label: str | None = None
+    rights: KeyRights | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """One price event from a stream (or a poll), normalised.
+
+    ``symbol`` is the exchange's own market symbol; ``price`` the last trade price
+    (or the ticker's last); ``bid``/``ask`` where the event carries them.
+    """
+
+    exchange: str
+    symbol: str
+    price: Decimal
+    time: datetime
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    source: str = "stream"

@@ -19,65 +19,15 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from exchanges.credentials import MASK, Credentials, Secret
+
+__all__ = ["MASK", "Credentials", "Secret", "encode_body", "sign", "signed_headers", "verify"]
+
 KEY_HEADER = "X-Processing-Key"
 SIGNATURE_HEADER = "X-Processing-Signature"
-MASK = "****"
-
-
-class Secret:
-    """A secret string that never shows itself in ``repr``/``str``/f-strings."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret({MASK})"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __reduce__(self) -> Any:
-        # Pickling would write the secret in clear wherever the pickle lands.
-        raise TypeError("a Secret cannot be pickled")
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Credentials:
-    """A merchant's processing key and secret; both are masked in ``repr``."""
-
-    key: str
-    secret: Secret
-
-    @classmethod
-    def of(cls, key: str | None, secret: str | Secret | None) -> Credentials | None:
-        """Credentials from optional parts: None when both are absent.
-
-        One without the other is a configuration mistake, reported without echoing
-        either value.
-        """
-        raw_secret = secret.reveal() if isinstance(secret, Secret) else secret
-        if not key and not raw_secret:
-            return None
-        if not key or not raw_secret:
-            raise ValueError("WallexPay needs both a processing key and its secret")
-        return cls(key=key, secret=Secret(raw_secret))
-
-    def __repr__(self) -> str:
-        return f"Credentials(key={MASK}, secret={MASK})"
 
 
 def _json_default(value: Any) -> Any:
@@ -128,6 +78,6 @@ def signed_headers(credentials: Credentials, body: bytes) -> dict[str, str]:
     """The headers of one signed call carrying exactly ``body``."""
     return {
         "Content-Type": "application/json",
-        KEY_HEADER: credentials.key,
+        KEY_HEADER: credentials.key or "",
         SIGNATURE_HEADER: sign(credentials.secret, body),
     }
