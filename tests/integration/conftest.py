@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -47,7 +48,11 @@ class RunningBot:
     settings: Settings
 
     def user(self, user_id: int = 1001, language_code: str = "en", name: str = "Ali") -> ChatUser:
-        self.stack.telegram.add_user(user_id=user_id, first_name=name, language_code=language_code)
+        emu = self.stack.telegram
+        try:
+            emu.user(user_id)
+        except (KeyError, LookupError, ValueError):
+            emu.add_user(user_id=user_id, first_name=name, language_code=language_code)
         return ChatUser(self.stack.telegram, user_id, user_id)
 
 
@@ -78,8 +83,16 @@ async def running_bot(
 
 
 @pytest.fixture
-async def stack(clock: FixedClock) -> AsyncIterator[SandboxStack]:
-    async with SandboxStack(clock=clock, flood=False) as s:
+def market_clock() -> FixedClock:
+    """The simulated market frozen at the real "now": prices hold still while a test
+    compares what the bot showed with what the sandbox served, and the bot's own
+    clock (real time, for candle ranges) stays seconds from the market's."""
+    return FixedClock(float(int(time.time())))
+
+
+@pytest.fixture
+async def stack(market_clock: FixedClock) -> AsyncIterator[SandboxStack]:
+    async with SandboxStack(clock=market_clock, flood=False) as s:
         yield s
 
 
