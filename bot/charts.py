@@ -103,24 +103,37 @@ class ChartService:
         from_trades = client.capabilities.candles_from_trades
         if not candles:
             return Chart(b"", market, chosen, 0, from_trades)
+        png = await self.render(
+            exchange, market, chosen, candles, f"{market.pair} · {client.title} · {chosen}"
+        )
+        return Chart(png, market, chosen, len(candles), from_trades)
+
+    async def render(
+        self, exchange: str, market: Market, interval: str, candles: Sequence[Candle], title: str
+    ) -> bytes:
+        """The picture of these candles, from the cache when the same chart was drawn."""
         last = candles[-1]
         key: CacheKey = (
-            exchange, market.symbol, chosen, int(last.time.timestamp()), last.close, last.volume,
+            exchange,
+            market.symbol,
+            interval,
+            int(last.time.timestamp()),
+            last.close,
+            last.volume,
             len(candles),
         )
         png = self._cache.get(key)
-        if png is None:
-            title = f"{market.pair} · {client.title} · {chosen}"
-            loop = asyncio.get_running_loop()
-            png = await loop.run_in_executor(
-                self._executor, render_png, candles, title, market.quote, market.price_decimals
-            )
-            self._cache[key] = png
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        else:
+        if png is not None:
             self._cache.move_to_end(key)
-        return Chart(png, market, chosen, len(candles), from_trades)
+            return png
+        loop = asyncio.get_running_loop()
+        png = await loop.run_in_executor(
+            self._executor, render_png, candles, title, market.quote, market.price_decimals
+        )
+        self._cache[key] = png
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return png
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from bot.config import ConfigError, Settings
 from bot.logs import setup_logging
@@ -88,8 +89,8 @@ async def _demo(script: str | None, flood: bool) -> int:
         chat = TerminalChat(stack.telegram, user.id, out=sys.stdout, files_dir=workdir)
         try:
             if script is not None:
-                with open(script, encoding="utf-8") as fh:
-                    code = await chat.run_script(fh.read().splitlines())
+                text = await asyncio.to_thread(Path(script).read_text, encoding="utf-8")
+                code = await chat.run_script(text.splitlines())
             else:
                 code = await chat.run_interactive()
         finally:
@@ -114,8 +115,9 @@ async def _sandbox(port_file: str | None) -> None:
         lines = [f"{k}={v}" for k, v in stack.env().items()]
         print("\n".join(lines), flush=True)
         if port_file:
-            with open(port_file, "w", encoding="utf-8") as fh:
-                fh.write("\n".join(lines) + "\n")
+            await asyncio.to_thread(
+                Path(port_file).write_text, "\n".join(lines) + "\n", encoding="utf-8"
+            )
         user = stack.telegram.add_user(user_id=1001, first_name="Demo", username="demo_user")
         print(
             f"# Telegram emulator user {user.id}: POST {stack.telegram.api_root}/_emulator/... "
@@ -142,16 +144,28 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sarraf", description="Telegram chat-ops bot for crypto exchanges")
+    p = argparse.ArgumentParser(
+        prog="sarraf", description="Telegram chat-ops bot for crypto exchanges"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot against Telegram until SIGINT/SIGTERM")
     run.add_argument("--webhook", action="store_true", help="webhook mode instead of long polling")
     run.set_defaults(func=cmd_run)
-    demo = sub.add_parser("demo", help="the bot fully offline: sandboxes + local Telegram + a terminal chat")
-    demo.add_argument("--script", metavar="FILE", help="feed the lines of FILE as messages and print the transcript")
-    demo.add_argument("--no-flood", action="store_true", help="switch off the emulator's flood limits")
+    demo = sub.add_parser(
+        "demo", help="the bot fully offline: sandboxes + local Telegram + a terminal chat"
+    )
+    demo.add_argument(
+        "--script",
+        metavar="FILE",
+        help="feed the lines of FILE as messages and print the transcript",
+    )
+    demo.add_argument(
+        "--no-flood", action="store_true", help="switch off the emulator's flood limits"
+    )
     demo.set_defaults(func=cmd_demo)
-    sandbox = sub.add_parser("sandbox", help="start only the sandbox servers and the Telegram emulator")
+    sandbox = sub.add_parser(
+        "sandbox", help="start only the sandbox servers and the Telegram emulator"
+    )
     sandbox.add_argument("--env-file", metavar="FILE", help="also write the URL lines to FILE")
     sandbox.set_defaults(func=cmd_sandbox)
     keygen = sub.add_parser("keygen", help="print a new master key")

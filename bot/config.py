@@ -26,7 +26,9 @@ def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
         return None
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https", "ws", "wss") or not parsed.netloc:
-        raise ConfigError(name, f"must be an http(s) URL such as https://example.com, got {value!r}")
+        raise ConfigError(
+            name, f"must be an http(s) URL such as https://example.com, got {value!r}"
+        )
     return value.rstrip("/")
 
 
@@ -63,7 +65,9 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
         try:
             ids.add(int(part))
         except ValueError:
-            raise ConfigError(name, f"must be comma-separated Telegram user ids, got {part!r}") from None
+            raise ConfigError(
+                name, f"must be comma-separated Telegram user ids, got {part!r}"
+            ) from None
     return frozenset(ids)
 
 
@@ -106,7 +110,9 @@ class Settings:
         d = cls()
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
         if token is not None and (":" not in token or any(c.isspace() for c in token)):
-            raise ConfigError("TELEGRAM_BOT_TOKEN", "does not look like a bot token (123456:ABC...)")
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN", "does not look like a bot token (123456:ABC...)"
+            )
         return cls(
             telegram_bot_token=token,
             telegram_api_url=_url(env, "TELEGRAM_API_URL", d.telegram_api_url) or "",
@@ -144,7 +150,9 @@ class Settings:
 
     def require_token(self) -> str:
         if not self.telegram_bot_token:
-            raise ConfigError("TELEGRAM_BOT_TOKEN", "is required by `sarraf run` (get one from @BotFather)")
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN", "is required by `sarraf run` (get one from @BotFather)"
+            )
         return self.telegram_bot_token
 
     def exchange_urls(self) -> dict[str, str]:

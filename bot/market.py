@@ -156,8 +156,9 @@ class MarketService:
                 for q in fiat_quotes:
                     if q.ticker is not None and usdt_last > 0:
                         implied.append(
-                            ImpliedRate(q.ticker.market.quote, q.ticker.last / usdt_last,
-                                        q.exchange, base)
+                            ImpliedRate(
+                                q.ticker.market.quote, q.ticker.last / usdt_last, q.exchange, base
+                            )
                         )
         return Comparison(quotes, cross_spread(quotes), implied)
 

@@ -33,7 +33,9 @@ class RatesService:
         self.health = health
         self.timeout = timeout
 
-    async def rates(self, currency_from: str | None = None, currency_to: str | None = None) -> RatesView:
+    async def rates(
+        self, currency_from: str | None = None, currency_to: str | None = None
+    ) -> RatesView:
         if not self.client.has_credentials:
             raise RatesNotConfigured("WALLEXPAY_PROCESSING_KEY is not set")
         async with self.health.track("wallexpay"):

@@ -68,7 +68,9 @@ class AccountClient(ABC):
     async def balances(self) -> Sequence[Balance]: ...
 
     @abstractmethod
-    async def deposit_address(self, currency: str, network: str | None = None) -> DepositAddress: ...
+    async def deposit_address(
+        self, currency: str, network: str | None = None
+    ) -> DepositAddress: ...
 
     async def profile(self) -> AccountProfile:
         raise NotSupported(self.name, "no account profile")

@@ -17,7 +17,7 @@ from exchanges.errors import BadResponse
 
 
 def to_decimal(exchange: str, value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         # floats never reach here from our decoder; refuse them rather than round.
         raise BadResponse(exchange, f"field {field!r} is not an exact number")
     if isinstance(value, Decimal):

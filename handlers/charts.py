@@ -30,25 +30,41 @@ async def chart(update: Update, context: BotContext) -> None:
     if len(args) == 3:
         interval = normalise_interval(args[2])
         if interval is None:
-            raise UsageError("chart", "“{interval}” is not an interval such as 15m, 1h or 1d.",
-                             interval=args[2])
+            raise UsageError(
+                "chart", "“{interval}” is not an interval such as 15m, 1h or 1d.", interval=args[2]
+            )
     lang = await lang_for(update, context)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_action(ChatAction.UPLOAD_PHOTO)
     result = await services.charts.chart(exchange, symbol, interval)
     if not result.png:
-        await reply(update, lang("{exchange} has no candles for {pair} yet.",
-                                 exchange=exchange_title(exchange), pair=escape(result.market.pair)))
+        await reply(
+            update,
+            lang(
+                "{exchange} has no candles for {pair} yet.",
+                exchange=exchange_title(exchange),
+                pair=escape(result.market.pair),
+            ),
+        )
         return
     lines = [
-        lang("{pair} on {exchange}, {count} candles of {interval} (times in UTC)",
-             pair=escape(result.market.pair), exchange=exchange_title(exchange),
-             count=lang.integer(result.candles), interval=result.interval),
+        lang(
+            "{pair} on {exchange}, {count} candles of {interval} (times in UTC)",
+            pair=escape(result.market.pair),
+            exchange=exchange_title(exchange),
+            count=lang.integer(result.candles),
+            interval=result.interval,
+        ),
     ]
     if result.from_trades:
-        lines.append(lang("{exchange} has no candle endpoint: these candles are built from its "
-                          "latest trades.", exchange=exchange_title(exchange)))
+        lines.append(
+            lang(
+                "{exchange} has no candle endpoint: these candles are built from its "
+                "latest trades.",
+                exchange=exchange_title(exchange),
+            )
+        )
     if chat is not None:
         await chat.send_photo(
             photo=result.png,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:
     """Marks a message for the catalogs; it is translated where it is shown."""
     return message
 
@@ -25,17 +25,30 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start", "/start", N_("Greeting and a short tour")),
     Command("help", "/help", N_("Every command with an example")),
-    Command("price", "/price EXCHANGE SYMBOL · /price SYMBOL", N_("Last price, bid, ask, 24h change and volume"),
+    Command(
+        "price",
+        "/price EXCHANGE SYMBOL · /price SYMBOL",
+        N_("Last price, bid, ask, 24h change and volume"),
         "/price wallex BTC/TMN",
     ),
-    Command("book", "/book EXCHANGE SYMBOL", N_("Top of the order book"), "/book wallex btctmn"
-    ),
+    Command("book", "/book EXCHANGE SYMBOL", N_("Top of the order book"), "/book wallex btctmn"),
     Command("trades", "/trades EXCHANGE SYMBOL", N_("Latest trades"), "/trades wallex BTCTMN"),
-    Command("markets", "/markets EXCHANGE [QUOTE]", N_("Markets with their minimums and precision"),
+    Command(
+        "markets",
+        "/markets EXCHANGE [QUOTE]",
+        N_("Markets with their minimums and precision"),
         "/markets narkasa TRY",
     ),
-    Command("rates", "/rates [FROM] [TO]", N_("WallexPay rates and exchangeable pairs"), "/rates BTC USDT"),
-    Command("chart", "/chart EXCHANGE SYMBOL [INTERVAL]", N_("Candlestick chart as a picture"),
+    Command(
+        "rates",
+        "/rates [FROM] [TO]",
+        N_("WallexPay rates and exchangeable pairs"),
+        "/rates BTC USDT",
+    ),
+    Command(
+        "chart",
+        "/chart EXCHANGE SYMBOL [INTERVAL]",
+        N_("Candlestick chart as a picture"),
         "/chart wallex BTC/TMN 1h",
     ),
     Command("lang", "/lang en|fa|tr|ru", N_("Language of my replies in this chat"), "/lang fa"),

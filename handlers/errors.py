@@ -11,12 +11,13 @@ import secrets
 from html import escape
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError as TelegramNetworkError, RetryAfter
+from telegram.error import Forbidden, RetryAfter
+from telegram.error import NetworkError as TelegramNetworkError
 
 from bot.context import BotContext
 from bot.errors import NotListedAnywhere, UnknownExchange
-from bot.rates import RatesNotConfigured
 from bot.i18n import Lang
+from bot.rates import RatesNotConfigured
 from exchanges.errors import (
     BadResponse,
     ExchangeError,
@@ -50,49 +51,83 @@ def sentence(lang: Lang, error: BaseException, command: str) -> str | None:
     if isinstance(error, UsageError):
         return usage_text(lang, error.problem, usage(error.command), **error.params)
     if isinstance(error, UnknownExchange):
-        text = lang("I don't know the exchange “{name}”. I know: {known}.",
-                    name=escape(error.name), known=", ".join(error.known))
-        return text + ("\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else "")
+        text = lang(
+            "I don't know the exchange “{name}”. I know: {known}.",
+            name=escape(error.name),
+            known=", ".join(error.known),
+        )
+        return text + (
+            "\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else ""
+        )
     if isinstance(error, NotListedAnywhere):
         text = lang("No exchange lists a market “{symbol}”.", symbol=escape(error.symbol.upper()))
         if error.failed:
-            text += "\n" + lang("These did not answer: {names}.",
-                                names=", ".join(exchange_title(n) for n in error.failed))
-        return text + ("\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else "")
+            text += "\n" + lang(
+                "These did not answer: {names}.",
+                names=", ".join(exchange_title(n) for n in error.failed),
+            )
+        return text + (
+            "\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else ""
+        )
     if isinstance(error, RatesNotConfigured):
-        return lang("WallexPay rates are not set up on this bot: the operator needs to set "
-                    "WALLEXPAY_PROCESSING_KEY and WALLEXPAY_PROCESSING_SECRET.")
+        return lang(
+            "WallexPay rates are not set up on this bot: the operator needs to set "
+            "WALLEXPAY_PROCESSING_KEY and WALLEXPAY_PROCESSING_SECRET."
+        )
     if isinstance(error, UnknownSymbol):
-        text = lang("{exchange} has no market “{symbol}”.", exchange=exchange_title(error.exchange),
-                    symbol=escape(error.symbol))
+        text = lang(
+            "{exchange} has no market “{symbol}”.",
+            exchange=exchange_title(error.exchange),
+            symbol=escape(error.symbol),
+        )
         if error.suggestions:
-            text += "\n" + lang("Did you mean: {names}?",
-                                names=", ".join(escape(s) for s in error.suggestions))
-        return text + ("\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else "")
+            text += "\n" + lang(
+                "Did you mean: {names}?", names=", ".join(escape(s) for s in error.suggestions)
+            )
+        return text + (
+            "\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else ""
+        )
     if isinstance(error, UnsupportedInterval):
-        return lang("{exchange} does not offer the interval “{interval}”. It offers: {supported}.",
-                    exchange=exchange_title(error.exchange), interval=escape(error.interval),
-                    supported=", ".join(error.supported))
+        return lang(
+            "{exchange} does not offer the interval “{interval}”. It offers: {supported}.",
+            exchange=exchange_title(error.exchange),
+            interval=escape(error.interval),
+            supported=", ".join(error.supported),
+        )
     if isinstance(error, RateLimited):
-        return lang("{exchange} asks us to slow down. Please try again in a minute.",
-                    exchange=exchange_title(error.exchange))
+        return lang(
+            "{exchange} asks us to slow down. Please try again in a minute.",
+            exchange=exchange_title(error.exchange),
+        )
     if isinstance(error, RequestTimeout):
-        return lang("{exchange} did not answer in time. Please try again shortly.",
-                    exchange=exchange_title(error.exchange))
+        return lang(
+            "{exchange} did not answer in time. Please try again shortly.",
+            exchange=exchange_title(error.exchange),
+        )
     if isinstance(error, NetworkError):
-        return lang("{exchange} is not reachable right now. Please try again shortly.",
-                    exchange=exchange_title(error.exchange))
+        return lang(
+            "{exchange} is not reachable right now. Please try again shortly.",
+            exchange=exchange_title(error.exchange),
+        )
     if isinstance(error, BadResponse):
-        return lang("{exchange} sent an answer I could not read. Please try again later.",
-                    exchange=exchange_title(error.exchange))
+        return lang(
+            "{exchange} sent an answer I could not read. Please try again later.",
+            exchange=exchange_title(error.exchange),
+        )
     if isinstance(error, NotSupported):
         return lang("{exchange} does not offer that.", exchange=exchange_title(error.exchange))
     if isinstance(error, RejectedRequest):
-        return lang("{exchange} refused the request: {reason}", exchange=exchange_title(error.exchange),
-                    reason=escape(error.message))
+        return lang(
+            "{exchange} refused the request: {reason}",
+            exchange=exchange_title(error.exchange),
+            reason=escape(error.message),
+        )
     if isinstance(error, ExchangeError):
-        return lang("{exchange} could not do that: {reason}", exchange=exchange_title(error.exchange),
-                    reason=escape(error.message))
+        return lang(
+            "{exchange} could not do that: {reason}",
+            exchange=exchange_title(error.exchange),
+            reason=escape(error.message),
+        )
     return None
 
 
@@ -113,9 +148,11 @@ async def on_error(update: object, context: BotContext) -> None:
     if text is None:
         incident = secrets.token_hex(4)
         log.error("incident %s while handling an update", incident, exc_info=error)
-        text = lang("Something went wrong on my side (incident {incident}). "
-                    "Please try again; if it keeps happening, tell the operator this id.",
-                    incident=incident)
+        text = lang(
+            "Something went wrong on my side (incident {incident}). "
+            "Please try again; if it keeps happening, tell the operator this id.",
+            incident=incident,
+        )
     else:
         log.info("answered with an error sentence: %s", type(error).__name__)
     if isinstance(update, Update) and update.effective_chat is not None:

@@ -26,8 +26,12 @@ async def set_language(update: Update, context: BotContext) -> None:
         choices = ", ".join(f"{code} ({NAMES[code]})" for code in LANGUAGES)
         if args:
             raise UsageError("lang", "Choose one of: {choices}.", choices=choices)
-        raise UsageError("lang", "The language now is {name}. Choose one of: {choices}.",
-                         name=NAMES[current.code], choices=choices)
+        raise UsageError(
+            "lang",
+            "The language now is {name}. Choose one of: {choices}.",
+            name=NAMES[current.code],
+            choices=choices,
+        )
     if chat.type != ChatType.PRIVATE and user is not None:
         member = await chat.get_member(user.id)
         if member.status not in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR):

@@ -17,8 +17,11 @@ def _exchange_and_symbol(command: str, args: list[str], context: BotContext) -> 
     market = context.services.market
     if len(args) < 2:
         if len(args) == 1 and market.is_exchange(args[0]):
-            raise UsageError(command, "Which market of {exchange}? Add a symbol such as BTC/TMN.",
-                             exchange=args[0].lower())
+            raise UsageError(
+                command,
+                "Which market of {exchange}? Add a symbol such as BTC/TMN.",
+                exchange=args[0].lower(),
+            )
         raise UsageError(command, "I need an exchange and a symbol.")
     if len(args) > 2:
         raise UsageError(command, "Too many words: I need just an exchange and a symbol.")

@@ -22,8 +22,9 @@ async def rates(update: Update, context: BotContext) -> None:
         raise UsageError("rates", "Too many words: at most a currency to exchange from and one to.")
     for code in args:
         if not _CODE.match(code):
-            raise UsageError("rates", "“{code}” is not a currency code such as BTC or USDT.",
-                             code=code)
+            raise UsageError(
+                "rates", "“{code}” is not a currency code such as BTC or USDT.", code=code
+            )
     sender = args[0].upper() if args else None
     receiver = args[1].upper() if len(args) > 1 else None
     view = await context.services.rates.rates(sender, receiver)

@@ -16,7 +16,9 @@ from handlers.texts import help_text, start_text
 async def start(update: Update, context: BotContext) -> None:
     user = update.effective_user
     name = user.first_name if user else ""
-    await reply(update, start_text(await lang_for(update, context), name, context.services.market.names))
+    await reply(
+        update, start_text(await lang_for(update, context), name, context.services.market.names)
+    )
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -27,13 +29,17 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     lang = await lang_for(update, context)
     text = update.effective_message.text if update.effective_message else ""
     word = (text or "").split()[0] if text else ""
-    await reply(update, lang("I don't know the command {command}. Send /help for the list.",
-                             command=escape(word)))
+    await reply(
+        update,
+        lang("I don't know the command {command}. Send /help for the list.", command=escape(word)),
+    )
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
     lang = await lang_for(update, context)
-    await reply(update, lang("I answer commands, such as /price wallex BTC/TMN. Send /help for the list."))
+    await reply(
+        update, lang("I answer commands, such as /price wallex BTC/TMN. Send /help for the list.")
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -44,7 +44,9 @@ def amount(lang: Lang, market: Market, value: Decimal | None) -> str:
 def ticker_text(lang: Lang, t: Ticker) -> str:
     m = t.market
     lines = [
-        lang("<b>{pair}</b> on {exchange}", pair=escape(m.pair), exchange=exchange_title(m.exchange)),
+        lang(
+            "<b>{pair}</b> on {exchange}", pair=escape(m.pair), exchange=exchange_title(m.exchange)
+        ),
         lang("Last: {value} {quote}", value=price(lang, m, t.last), quote=escape(m.quote)),
         lang("Bid: {bid} · Ask: {ask}", bid=price(lang, m, t.bid), ask=price(lang, m, t.ask)),
         lang("24h change: {change}", change=change(lang, t.change_24h_pct)),
@@ -90,8 +92,11 @@ def quotes_text(lang: Lang, symbol: str, comparison: Comparison) -> str:
             )
         else:
             lines.append(
-                lang("{exchange}: no answer ({reason})", exchange=f"<b>{exchange_title(q.exchange)}</b>",
-                     reason=error_reason(lang, q.error))
+                lang(
+                    "{exchange}: no answer ({reason})",
+                    exchange=f"<b>{exchange_title(q.exchange)}</b>",
+                    reason=error_reason(lang, q.error),
+                )
             )
     spread = comparison.spread
     if spread is not None:
@@ -141,8 +146,13 @@ def book_text(lang: Lang, book: OrderBook) -> str:
     def row(p: str, a: str) -> str:
         return f"{p.rjust(width_p)}  {a.rjust(width_a)}"
 
-    lines = [lang("<b>{pair}</b> order book on {exchange}", pair=escape(m.pair),
-                  exchange=exchange_title(m.exchange))]
+    lines = [
+        lang(
+            "<b>{pair}</b> order book on {exchange}",
+            pair=escape(m.pair),
+            exchange=exchange_title(m.exchange),
+        )
+    ]
     body = [lang("Asks (sellers)")]
     body += [row(p, a) for p, a in reversed(rows_a)] or [lang("(none)")]
     if book.best_bid and book.best_ask and book.best_bid.price > 0:
@@ -151,14 +161,20 @@ def book_text(lang: Lang, book: OrderBook) -> str:
     body.append(lang("Bids (buyers)"))
     body += [row(p, a) for p, a in rows_b] or [lang("(none)")]
     lines.append("<pre>" + escape("\n".join(body)) + "</pre>")
-    lines.append(lang("Price in {quote}, amount in {base}", quote=escape(m.quote),
-                      base=escape(m.base)))
+    lines.append(
+        lang("Price in {quote}, amount in {base}", quote=escape(m.quote), base=escape(m.base))
+    )
     return "\n".join(lines)
 
 
 def trades_text(lang: Lang, trades: Sequence[Trade], market: Market) -> str:
-    lines = [lang("<b>{pair}</b> latest trades on {exchange}", pair=escape(market.pair),
-                  exchange=exchange_title(market.exchange))]
+    lines = [
+        lang(
+            "<b>{pair}</b> latest trades on {exchange}",
+            pair=escape(market.pair),
+            exchange=exchange_title(market.exchange),
+        )
+    ]
     if not trades:
         lines.append(lang("No trades yet."))
         return "\n".join(lines)
@@ -166,7 +182,12 @@ def trades_text(lang: Lang, trades: Sequence[Trade], market: Market) -> str:
     for tr in trades:
         side = lang("buy") if tr.side == "buy" else lang("sell") if tr.side == "sell" else "·"
         rows.append(
-            (lang.clock(tr.time), side, price(lang, market, tr.price), amount(lang, market, tr.amount))
+            (
+                lang.clock(tr.time),
+                side,
+                price(lang, market, tr.price),
+                amount(lang, market, tr.amount),
+            )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     body = [
@@ -174,8 +195,13 @@ def trades_text(lang: Lang, trades: Sequence[Trade], market: Market) -> str:
         for r in rows
     ]
     lines.append("<pre>" + escape("\n".join(body)) + "</pre>")
-    lines.append(lang("Time (UTC), side, price in {quote}, amount in {base}",
-                      quote=escape(market.quote), base=escape(market.base)))
+    lines.append(
+        lang(
+            "Time (UTC), side, price in {quote}, amount in {base}",
+            quote=escape(market.quote),
+            base=escape(market.base),
+        )
+    )
     return "\n".join(lines)
 
 
@@ -187,7 +213,9 @@ def help_text(lang: Lang, exchanges: Sequence[str]) -> str:
             lines.append(lang("   e.g. {example}", example=escape(c.example)))
     lines.append("")
     lines.append(lang("Exchanges: {names}", names=", ".join(exchanges)))
-    lines.append(lang("Symbols: the exchange's own form (BTCTMN) or BASE/QUOTE (BTC/TMN), any case."))
+    lines.append(
+        lang("Symbols: the exchange's own form (BTCTMN) or BASE/QUOTE (BTC/TMN), any case.")
+    )
     return "\n".join(lines)
 
 
@@ -215,30 +243,48 @@ def usage_text(lang: Lang, problem: str, usage_line: str, **params: str) -> str:
 def markets_text(lang: Lang, exchange: str, markets: Sequence[Market], quote: str | None) -> str:
     title = exchange_title(exchange)
     if not markets:
-        return lang("{exchange} has no markets quoted in {quote}.", exchange=title,
-                    quote=escape(quote or ""))
+        return lang(
+            "{exchange} has no markets quoted in {quote}.",
+            exchange=title,
+            quote=escape(quote or ""),
+        )
     head = (
-        lang("<b>{exchange}</b> markets in {quote} ({count})", exchange=title,
-             quote=escape(quote), count=lang.integer(len(markets)))
+        lang(
+            "<b>{exchange}</b> markets in {quote} ({count})",
+            exchange=title,
+            quote=escape(quote),
+            count=lang.integer(len(markets)),
+        )
         if quote
-        else lang("<b>{exchange}</b> markets ({count})", exchange=title,
-                  count=lang.integer(len(markets)))
+        else lang(
+            "<b>{exchange}</b> markets ({count})", exchange=title, count=lang.integer(len(markets))
+        )
     )
     lines = [head]
     for m in markets:
         parts = [f"<b>{escape(m.pair)}</b> <code>{escape(m.symbol)}</code>"]
-        parts.append(lang("price {places} dp", places=lang.integer(m.price_decimals))
-                     if m.tick_size is None
-                     else lang("tick {tick}", tick=lang.number(m.tick_size)))
-        parts.append(lang("amount {places} dp", places=lang.integer(m.amount_decimals))
-                     if m.step_size is None
-                     else lang("step {step}", step=lang.number(m.step_size)))
+        parts.append(
+            lang("price {places} dp", places=lang.integer(m.price_decimals))
+            if m.tick_size is None
+            else lang("tick {tick}", tick=lang.number(m.tick_size))
+        )
+        parts.append(
+            lang("amount {places} dp", places=lang.integer(m.amount_decimals))
+            if m.step_size is None
+            else lang("step {step}", step=lang.number(m.step_size))
+        )
         if m.min_amount is not None:
-            parts.append(lang("min {amount} {base}", amount=lang.number(m.min_amount),
-                              base=escape(m.base)))
+            parts.append(
+                lang("min {amount} {base}", amount=lang.number(m.min_amount), base=escape(m.base))
+            )
         if m.min_notional is not None:
-            parts.append(lang("min total {total} {quote}", total=lang.number(m.min_notional),
-                              quote=escape(m.quote)))
+            parts.append(
+                lang(
+                    "min total {total} {quote}",
+                    total=lang.number(m.min_notional),
+                    quote=escape(m.quote),
+                )
+            )
         if not m.active:
             parts.append(lang("(trading paused)"))
         lines.append(" · ".join(parts))
@@ -251,28 +297,46 @@ def rate_number(lang: Lang, value: Decimal) -> str:
     return lang.number(value, places)
 
 
-def rates_text(lang: Lang, view: RatesView, currency_from: str | None, currency_to: str | None) -> str:
+def rates_text(
+    lang: Lang, view: RatesView, currency_from: str | None, currency_to: str | None
+) -> str:
     if view.rate is not None:
         r = view.rate
         pair = r.pair
         lines = [
-            lang("<b>WallexPay</b> {sender} → {receiver}", sender=escape(pair.currency_from),
-                 receiver=escape(pair.currency_to)),
-            lang("1 {base} = {rate} {quote}", base=escape(r.base), rate=rate_number(lang, r.rate),
-                 quote=escape(r.quote)),
+            lang(
+                "<b>WallexPay</b> {sender} → {receiver}",
+                sender=escape(pair.currency_from),
+                receiver=escape(pair.currency_to),
+            ),
+            lang(
+                "1 {base} = {rate} {quote}",
+                base=escape(r.base),
+                rate=rate_number(lang, r.rate),
+                quote=escape(r.quote),
+            ),
         ]
         if pair.min_amount is not None:
-            lines.append(lang("Least amount to exchange: {amount} {currency}",
-                              amount=lang.number(pair.min_amount),
-                              currency=escape(pair.currency_from)))
+            lines.append(
+                lang(
+                    "Least amount to exchange: {amount} {currency}",
+                    amount=lang.number(pair.min_amount),
+                    currency=escape(pair.currency_from),
+                )
+            )
         lines.append(lang("As of {time}", time=lang.time(r.time)))
         return "\n".join(lines)
     if not view.pairs:
         return lang("WallexPay offers no pair for that.")
-    lines = [lang("<b>WallexPay</b> exchangeable pairs ({count})", count=lang.integer(len(view.pairs)))]
+    lines = [
+        lang("<b>WallexPay</b> exchangeable pairs ({count})", count=lang.integer(len(view.pairs)))
+    ]
     for p in view.pairs:
         price_text = rate_number(lang, p.price) if p.price is not None else "—"
-        line = f"{escape(p.currency_from)} → {escape(p.currency_to)}: 1 {escape(p.base)} = {price_text} {escape(p.quote)}"
+        line = (
+            f"{escape(p.currency_from)} → {escape(p.currency_to)}: "
+            f"1 {escape(p.base)} = {price_text} {escape(p.quote)}"
+        )
         if p.min_amount is not None:
             line += " · " + lang("min {amount}", amount=lang.number(p.min_amount))
         lines.append(line)

@@ -16,9 +16,9 @@ from aiohttp import web
 
 from sandbox.alp.server import AlpSandbox
 from sandbox.market import SimulatedMarket
+from sandbox.narkasa.server import NarkasaSandbox
 from sandbox.serving import Served, serve_app
 from sandbox.telegram import FloodLimits, TelegramEmulator
-from sandbox.narkasa.server import NarkasaSandbox
 from sandbox.wallex.server import WallexSandbox
 from sandbox.wallexpay.server import WallexPaySandbox
 from sandbox.wex.server import WexSandbox

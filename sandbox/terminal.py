@@ -61,9 +61,9 @@ class TerminalChat:
         )
 
     def _changed(self, message: dict[str, Any]) -> bool:
-        return bool(message.get("from_bot")) and self._seen.get(message["message_id"]) != self._state(
-            message
-        )
+        return bool(message.get("from_bot")) and self._seen.get(
+            message["message_id"]
+        ) != self._state(message)
 
     def _print(self, line: str = "") -> None:
         self.out.write(line + "\n")
@@ -126,9 +126,11 @@ class TerminalChat:
             self._show(more)
 
     def _last_with_buttons(self) -> dict[str, Any] | None:
-        for message in reversed(self.emu.transcript(self.chat_id)):
+        messages: list[dict[str, Any]] = self.emu.transcript(self.chat_id)
+        for message in reversed(messages):
             if message.get("from_bot") and not message.get("deleted") and buttons_of(message):
-                return message
+                found: dict[str, Any] = dict(message)
+                return found
         return None
 
     async def say(self, line: str, *, echo: bool = True) -> bool:
@@ -161,8 +163,10 @@ class TerminalChat:
         return 1 if silent else 0
 
     async def run_interactive(self) -> int:
-        self._print("Sarraf demo — you are chatting with the bot offline. /help lists the "
-                    "commands, !press N presses a button, Ctrl-D quits.")
+        self._print(
+            "Sarraf demo — you are chatting with the bot offline. /help lists the "
+            "commands, !press N presses a button, Ctrl-D quits."
+        )
         loop = asyncio.get_running_loop()
         while True:
             try:

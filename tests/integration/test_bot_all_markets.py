@@ -49,7 +49,10 @@ async def test_a_stalled_exchange_is_named_and_does_not_hang_the_answer(
 async def test_markets_lists_minimums_and_precision(bot: RunningBot) -> None:
     text = await bot.user().ask("/markets wallex TMN")
     assert "Wallex markets in TMN" in text
-    assert "BTC/TMN BTCTMN · price 0 dp · amount 6 dp · min 0.000001 BTC · min total 100,000 TMN" in text
+    assert (
+        "BTC/TMN BTCTMN · price 0 dp · amount 6 dp · min 0.000001 BTC · min total 100,000 TMN"
+        in text
+    )
     assert "BTC/USDT" not in text and "ETH/USDT" not in text
     assert "I need an exchange" in await bot.user(7).ask("/markets")
 

@@ -27,7 +27,15 @@ async def test_start_and_help_list_every_command(bot: RunningBot) -> None:
     assert "wallex" in help_text
     commands = [p for m, p in bot.stack.telegram.requests if m == "setMyCommands"]
     assert commands, "the command list was not registered with setMyCommands"
-    names = {c["command"] for c in json.loads(commands[-1]["commands"]) if isinstance(commands[-1]["commands"], str)} if isinstance(commands[-1]["commands"], str) else {c["command"] for c in commands[-1]["commands"]}
+    names = (
+        {
+            c["command"]
+            for c in json.loads(commands[-1]["commands"])
+            if isinstance(commands[-1]["commands"], str)
+        }
+        if isinstance(commands[-1]["commands"], str)
+        else {c["command"] for c in commands[-1]["commands"]}
+    )
     assert {"price", "book", "trades", "help", "start"} <= names
 
 
@@ -63,7 +71,9 @@ async def test_book_and_trades(bot: RunningBot) -> None:
     assert trades.count("\n") >= 10
 
 
-async def test_price_without_exchange_answers_from_every_exchange_listing_it(bot: RunningBot) -> None:
+async def test_price_without_exchange_answers_from_every_exchange_listing_it(
+    bot: RunningBot,
+) -> None:
     user = bot.user()
     text = await user.ask("/price BTC/TMN")
     assert "BTC/TMN across exchanges" in text and "Wallex" in text

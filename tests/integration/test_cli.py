@@ -19,15 +19,22 @@ SARRAF = [sys.executable, "-m", "bot.cli"]
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SARRAF_", "TELEGRAM_"))}
-    env.update({"SARRAF_LOG_LEVEL": "INFO", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db"})
+    env.update(
+        {"SARRAF_LOG_LEVEL": "INFO", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db"}
+    )
     env.update(extra)
     return env
 
 
 async def test_demo_script_prints_the_transcript_and_exits_0(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *SARRAF, "demo", "--script", str(ROOT / "examples" / "market.txt"),
-        cwd=tmp_path, env=env_for(tmp_path), stdout=asyncio.subprocess.PIPE,
+        *SARRAF,
+        "demo",
+        "--script",
+        str(ROOT / "examples" / "market.txt"),
+        cwd=tmp_path,
+        env=env_for(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 120)
@@ -46,8 +53,14 @@ async def test_demo_script_exits_1_when_a_line_gets_no_reply(tmp_path: Path) -> 
     script = tmp_path / "silent.txt"
     script.write_text("/price wallex BTC/TMN\n!press 1\n", encoding="utf-8")
     proc = await asyncio.create_subprocess_exec(
-        *SARRAF, "demo", "--script", str(script), cwd=tmp_path, env=env_for(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *SARRAF,
+        "demo",
+        "--script",
+        str(script),
+        cwd=tmp_path,
+        env=env_for(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 1
@@ -56,8 +69,14 @@ async def test_demo_script_exits_1_when_a_line_gets_no_reply(tmp_path: Path) -> 
 
 async def test_demo_refuses_a_missing_script(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *SARRAF, "demo", "--script", "nope.txt", cwd=tmp_path, env=env_for(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *SARRAF,
+        "demo",
+        "--script",
+        "nope.txt",
+        cwd=tmp_path,
+        env=env_for(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2 and "no such script file" in err.decode()
@@ -65,8 +84,12 @@ async def test_demo_refuses_a_missing_script(tmp_path: Path) -> None:
 
 async def test_run_without_a_token_names_the_variable(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *SARRAF, "run", cwd=tmp_path, env=env_for(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *SARRAF,
+        "run",
+        cwd=tmp_path,
+        env=env_for(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2
@@ -75,8 +98,12 @@ async def test_run_without_a_token_names_the_variable(tmp_path: Path) -> None:
 
 async def test_run_with_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *SARRAF, "run", cwd=tmp_path, env=env_for(tmp_path, SARRAF_HTTP_PORT="eighty"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *SARRAF,
+        "run",
+        cwd=tmp_path,
+        env=env_for(tmp_path, SARRAF_HTTP_PORT="eighty"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2 and "SARRAF_HTTP_PORT" in err.decode()
@@ -90,8 +117,12 @@ async def test_run_polls_the_emulator_and_exits_cleanly_on_a_signal(
         user = stack.telegram.add_user(user_id=42, first_name="Op")
         env = env_for(tmp_path, **stack.env(), SARRAF_HTTP_PORT="0")
         proc = await asyncio.create_subprocess_exec(
-            *SARRAF, "run", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *SARRAF,
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             sent = await stack.telegram.send_text(user.id, "/price wallex BTCTMN")
@@ -110,8 +141,12 @@ async def test_run_polls_the_emulator_and_exits_cleanly_on_a_signal(
 
 async def test_sandbox_prints_the_contract_variables_and_serves(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *SARRAF, "sandbox", cwd=tmp_path, env=env_for(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *SARRAF,
+        "sandbox",
+        cwd=tmp_path,
+        env=env_for(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     lines: dict[str, str] = {}
@@ -123,8 +158,15 @@ async def test_sandbox_prints_the_contract_variables_and_serves(tmp_path: Path) 
             if "=" in line and not line.startswith("#"):
                 key, value = line.split("=", 1)
                 lines[key] = value
-        for name in ("TELEGRAM_API_URL", "TELEGRAM_BOT_TOKEN", "WALLEX_API_URL", "NARKASA_API_URL",
-                     "ALP_API_URL", "WEX_API_URL", "WALLEXPAY_API_URL"):
+        for name in (
+            "TELEGRAM_API_URL",
+            "TELEGRAM_BOT_TOKEN",
+            "WALLEX_API_URL",
+            "NARKASA_API_URL",
+            "ALP_API_URL",
+            "WEX_API_URL",
+            "WALLEXPAY_API_URL",
+        ):
             assert name in lines
         async with aiohttp.ClientSession() as session:
             url = f"{lines['WALLEX_API_URL']}/v1/markets"

@@ -28,7 +28,9 @@ async def no_sleep(_: float) -> None:
 async def wallex(sim, serve, clock: FixedClock):  # type: ignore[no-untyped-def]
     sandbox = WallexSandbox(sim)
     served = await serve(sandbox.app())
-    http = HttpPipeline("wallex", served.url, timeout=2.0, retry=RetryPolicy(attempts=3), sleep=no_sleep)
+    http = HttpPipeline(
+        "wallex", served.url, timeout=2.0, retry=RetryPolicy(attempts=3), sleep=no_sleep
+    )
     client = WallexClient(http, clock=clock)
     yield sandbox, client
     await client.close()
@@ -82,9 +84,7 @@ async def test_unknown_symbol_comes_from_the_sandbox_error(wallex) -> None:  # t
     sandbox, client = wallex
     with pytest.raises(UnknownSymbol):
         await client.resolve("XYZ/TMN")
-    fake = (await client.resolve("BTC/TMN")).__class__(
-        "wallex", "NOPETMN", "NOPE", "TMN", 0, 2
-    )
+    fake = (await client.resolve("BTC/TMN")).__class__("wallex", "NOPETMN", "NOPE", "TMN", 0, 2)
     with pytest.raises(UnknownSymbol):
         await client.order_book(fake)
     assert sandbox.harness.last("/v1/depth").query == {"symbol": "NOPETMN"}
