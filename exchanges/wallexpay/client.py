@@ -28,6 +28,9 @@ Choices where the document is silent or contradicts itself:
 - Currency codes are sent upper-case (``btc`` → ``BTC``) as in every example.
 - The read-only POST calls are safe to repeat and are retried like GETs; the money
   moving calls of later tasks must not be.
+- The scheme has no timestamp and no nonce: the signature covers the body only, so
+  nothing in a request expires and there is no sequence to keep (``NonceSource`` is
+  unused on WallexPay).
 - Authorization failures carry no body in the document; the CoinsPaid 403
   ``{"error": …, "code": "bad_header_…"}`` answers are mapped (``parse.py``).
 """
@@ -46,10 +49,11 @@ from exchanges.wallexpay.models import Currency, CurrencyPair, Rate
 
 Clock = Callable[[], float]
 PREFIX = "/api/v2"
+NAME = "wallexpay"
 
 
 class WallexPayClient:
-    name = "wallexpay"
+    name = NAME
     title = "WallexPay"
 
     def __init__(
@@ -92,15 +96,15 @@ class WallexPayClient:
         """Exchangeable pairs, optionally only those from and/or to a currency."""
         params: dict[str, str] = {}
         if currency_from:
-            params["currency_from"] = _code(currency_from)
+            params["currency_from"] = code(currency_from)
         if currency_to:
-            params["currency_to"] = _code(currency_to)
+            params["currency_to"] = code(currency_to)
         symbol = "/".join(params.values())
         return parse.pairs(await self._call("currencies/pairs", params, symbol=symbol))
 
     async def rates(self, currency_from: str, currency_to: str) -> Rate:
         """The current rate of one pair; ``UnknownSymbol`` if WallexPay does not offer it."""
-        sender, receiver = _code(currency_from), _code(currency_to)
+        sender, receiver = code(currency_from), code(currency_to)
         params = {"currency_from": sender, "currency_to": receiver}
         body = await self._call("currencies/rates", params, symbol=f"{sender}/{receiver}")
         return parse.rate(body, sender, receiver, parse.utc(self.clock()))
@@ -113,23 +117,43 @@ class WallexPayClient:
         symbol: str = "",
         idempotent: bool = True,
     ) -> Any:
-        """One signed POST; returns the answer's ``data`` or raises its error.
-
-        Later calls (balances, addresses, withdrawals, exchange, invoices) go through
-        here too, with ``idempotent=False`` for anything that moves money.
-        """
-        if self._credentials is None:
-            raise AuthenticationError(self.name, "a processing key and secret are needed")
-        body = auth.encode_body(params)
-        reply = await self.http.request(
-            "POST",
-            f"{PREFIX}/{method}",
-            headers=auth.signed_headers(self._credentials, body),
-            data=body,
-            idempotent=idempotent,
+        return await signed_call(
+            self.http, self._credentials, method, params, symbol=symbol, idempotent=idempotent
         )
-        return parse.data(reply, symbol=symbol)
 
 
-def _code(text: str) -> str:
+async def signed_call(
+    http: HttpPipeline,
+    credentials: Credentials | None,
+    method: str,
+    params: Mapping[str, Any],
+    *,
+    symbol: str = "",
+    sent: Mapping[str, Any] | None = None,
+    idempotent: bool = True,
+) -> Any:
+    """One signed POST to ``/api/v2/<method>``; returns the answer's ``data`` or raises
+    its error.
+
+    Shared by the rate client and the per-user ``WallexPayAccount`` so both sign and
+    read answers the same way. Pass ``idempotent=False`` for anything that is not a
+    pure read (an address taken, money moved): the pipeline then sends it once.
+    Nothing is sent without a key and a secret. An unknown currency is reported as
+    ``symbol``, or with ``sent`` as the code sent in the refused parameter.
+    """
+    if credentials is None or not credentials.key or not credentials.secret:
+        raise AuthenticationError(NAME, "a processing key and secret are needed")
+    body = auth.encode_body(params)
+    reply = await http.request(
+        "POST",
+        f"{PREFIX}/{method}",
+        headers=auth.signed_headers(credentials, body),
+        data=body,
+        idempotent=idempotent,
+    )
+    return parse.data(reply, symbol=symbol, sent=sent)
+
+
+def code(text: str) -> str:
+    """A currency code as WallexPay writes it (upper case, no spaces)."""
     return text.strip().upper()

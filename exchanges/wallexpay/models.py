@@ -108,3 +108,21 @@ class Rate:
     @property
     def quote(self) -> str:
         return self.pair.quote
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One deposit address as ``addresses/take`` gives it.
+
+    ``foreign_id`` is the merchant's own reference, echoed back in callbacks about
+    deposits to this address; ``convert_to`` is the currency every deposit is
+    exchanged into on arrival (None: kept as received); ``tag`` is the destination
+    tag/memo some currencies need besides the address (None where there is none).
+    """
+
+    id: int
+    currency: str
+    address: str
+    foreign_id: str | None = None
+    convert_to: str | None = None
+    tag: str | None = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from exchanges.errors import (
@@ -31,7 +32,8 @@ from exchanges.errors import (
     UnknownSymbol,
 )
 from exchanges.http import HttpReply
-from exchanges.wallexpay.models import Currency, CurrencyPair, CurrencyType, Rate
+from exchanges.models import Balance
+from exchanges.wallexpay.models import Address, Currency, CurrencyPair, CurrencyType, Rate
 from exchanges.wire import as_list, as_mapping, field, opt_decimal, to_decimal
 
 NAME = "wallexpay"
@@ -50,13 +52,17 @@ CURRENCY_PARAMS = (
 _MAX_MESSAGE = 300
 
 
-def data(reply: HttpReply, *, symbol: str = "") -> Any:
-    """The ``data`` of a successful answer, or the error the answer states."""
+def data(reply: HttpReply, *, symbol: str = "", sent: Mapping[str, Any] | None = None) -> Any:
+    """The ``data`` of a successful answer, or the error the answer states.
+
+    ``symbol`` names the unknown market/currency in an ``UnknownSymbol``; with
+    ``sent`` (the request's parameters) the code sent in the refused parameter does.
+    """
     if reply.status >= 400:
-        raise error(reply, symbol=symbol)
+        raise error(reply, symbol=symbol, sent=sent)
     body = as_mapping(NAME, reply.json(NAME), "answer")
     if "data" not in body:
-        raise envelope_error(reply.status, body, symbol=symbol)
+        raise envelope_error(reply.status, body, symbol=symbol, sent=sent)
     return body["data"]
 
 
@@ -68,7 +74,9 @@ def ping(reply: HttpReply) -> None:
         raise BadResponse(NAME, "ping did not answer OK")
 
 
-def error(reply: HttpReply, *, symbol: str = "") -> ExchangeError:
+def error(
+    reply: HttpReply, *, symbol: str = "", sent: Mapping[str, Any] | None = None
+) -> ExchangeError:
     """The exception for a refused call (status ≥ 400 or an answer without data)."""
     try:
         body = reply.json(NAME)
@@ -76,10 +84,12 @@ def error(reply: HttpReply, *, symbol: str = "") -> ExchangeError:
         if reply.status in (401, 403):
             return AuthenticationError(NAME, "the processing key or signature was refused")
         return BadResponse(NAME, f"HTTP {reply.status} with an answer that is not JSON")
-    return envelope_error(reply.status, body, symbol=symbol)
+    return envelope_error(reply.status, body, symbol=symbol, sent=sent)
 
 
-def envelope_error(status: int, body: Any, *, symbol: str = "") -> ExchangeError:
+def envelope_error(
+    status: int, body: Any, *, symbol: str = "", sent: Mapping[str, Any] | None = None
+) -> ExchangeError:
     if not isinstance(body, Mapping):
         if status in (401, 403):
             return AuthenticationError(NAME, "the processing key or signature was refused")
@@ -92,7 +102,9 @@ def envelope_error(status: int, body: Any, *, symbol: str = "") -> ExchangeError
     if isinstance(errors, Mapping):
         for param in CURRENCY_PARAMS:
             if any("invalid" in r.lower() for r in _reasons(errors.get(param))):
-                return UnknownSymbol(NAME, symbol or param)
+                value = (sent or {}).get(param)
+                named = value if isinstance(value, str) and value else symbol
+                return UnknownSymbol(NAME, named or param)
         reasons = [r for v in errors.values() for r in _reasons(v)]
         return RejectedRequest(NAME, _short(" ".join(reasons)) or "request refused")
     if stated:
@@ -198,6 +210,58 @@ def rate(data: Any, currency_from: str, currency_to: str, now: datetime) -> Rate
                 raise BadResponse(NAME, "field 'rate_to' is missing")
             return Rate(pair=found, rate=price, time=now)
     raise UnknownSymbol(NAME, f"{currency_from}/{currency_to}")
+
+
+def balances(data: Any) -> list[Balance]:
+    """``accounts/list``: one ``balance`` per currency, zero balances included.
+
+    The document gives a single figure per currency and no amount on hold, so the
+    whole balance is ``available`` and ``locked`` is zero.
+    """
+    out: list[Balance] = []
+    for raw in as_list(NAME, data, "data"):
+        m = as_mapping(NAME, raw, "balance")
+        out.append(
+            Balance(
+                currency=_code(field(NAME, m, "currency"), "currency"),
+                available=to_decimal(NAME, field(NAME, m, "balance"), "balance"),
+                locked=Decimal(0),
+            )
+        )
+    return out
+
+
+def address(data: Any) -> Address:
+    """``addresses/take``'s address object.
+
+    The document's example writes ``"tag": tag-123`` (not JSON at all) and elsewhere
+    ``"tag": null``: a string, a number or null is accepted, an empty tag is none.
+    ``foreign_id`` is read as text even when a number comes back (the invoice example
+    echoes ``"foreign_id": 164``).
+    """
+    m = as_mapping(NAME, data, "address")
+    text = field(NAME, m, "address")
+    if not isinstance(text, str) or not text.strip():
+        raise BadResponse(NAME, "field 'address' is not an address")
+    convert_to = m.get("convert_to")
+    return Address(
+        id=_int(field(NAME, m, "id"), "id"),
+        currency=_code(field(NAME, m, "currency"), "currency"),
+        address=text.strip(),
+        foreign_id=_text(m.get("foreign_id"), "foreign_id"),
+        convert_to=_code(convert_to, "convert_to") if convert_to else None,
+        tag=_text(m.get("tag"), "tag"),
+    )
+
+
+def _text(value: Any, what: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise BadResponse(NAME, f"field {what!r} is not text")
 
 
 def utc(clock_seconds: float) -> datetime:

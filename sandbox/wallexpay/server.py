@@ -2,14 +2,35 @@
 signing scheme the seed index gives for it.
 
 Served: ``GET /api/v2/ping`` (plain ``OK``, unsigned) and the signed ``POST`` calls
-``currencies/list``, ``currencies/pairs``, ``currencies/rates``. Further signed calls
-(balances, addresses, withdrawals, exchange, invoices) are added as more entries of
-``signed_routes``: authentication and body decoding happen once, in ``_signed``.
+``currencies/list``, ``currencies/pairs``, ``currencies/rates``, ``accounts/list`` and
+``addresses/take``. Further signed calls (withdrawals, exchange, futures, invoices) are
+added as more entries of ``signed_routes``: authentication and body decoding happen
+once, in ``_signed``.
 
-Signing: ``X-Processing-Key`` names a merchant (``add_merchant``; a demo merchant is
-always present), ``X-Processing-Signature`` must be the lowercase hex HMAC-SHA512 of
-the raw body under that merchant's secret, and the body must be JSON
-(``Content-Type: application/json``). The document shows no answer for a refused
+Merchants: ``add_account`` (or ``add_merchant``) creates one with its balances; the
+demo merchant (``DEMO_KEY``/``DEMO_SECRET``, balances ``DEMO_BALANCES``, two addresses
+already taken for ``DEMO_FOREIGN_ID``) is always present. ``accounts/list`` answers
+every currency, zero balances included, as the document says, with eight decimals
+("5973.97568920"). ``addresses/take`` creates a NEW address on every call, as the
+document's deposit flow reads ("You obtain new address ... and store it somewhere on
+your side"; "you don't have to generate new address for this customer anymore"): it
+does not say that the same ``foreign_id`` gives back the same address, so the sandbox
+does not either; every address taken stays on the merchant (``Merchant.addresses``).
+Addresses are made up deterministically from the merchant's key, the address id and
+the currency, in each chain's format (BTC ``3…`` and LTC ``M…`` P2SH, TRX ``T…``
+base58check; ETH and USDT, taken as ERC-20, ``0x…``); none of the sandbox's currencies
+needs a tag, so ``tag`` is null as in the document's futures example. Its refusals
+follow the document's envelope with Laravel's wording: "The foreign id field is
+required." (the document's own example), "The selected currency is invalid." for an
+unknown, disabled or fiat currency, "The selected convert to is invalid.", and
+"Exchange is unavailable for given currencies" (the document's exchange wording) for a
+``convert_to`` that forms no pair with ``currency``. Success is HTTP 201 as documented.
+
+Signing: ``X-Processing-Key`` names a merchant, ``X-Processing-Signature`` must be the
+lowercase hex HMAC-SHA512 of the raw body under that merchant's secret, and the body
+must be JSON (``Content-Type: application/json``). The scheme has no timestamp and no
+nonce, so there is no window or sequence to check: every call is checked for its key,
+its signature and its content, nothing else. The document shows no answer for a refused
 signature; the sandbox answers as the CoinsPaid API v2 WallexPay mirrors does: 403
 ``{"error": "No key header"|"Bad key header"|"No signature header"|"Bad signature
 header", "code": …}`` and 400 ``{"error": "Bad content format", "code":
@@ -31,8 +52,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +68,15 @@ PREFIX = "/api/v2"
 VENUE = "wallexpay"
 DEMO_KEY = "demo-processing-key"
 DEMO_SECRET = "demo-processing-secret"
+# What the demo merchant holds; every other currency is listed with a zero balance.
+DEMO_BALANCES: Mapping[str, str] = {
+    "BTC": "0.51234567",
+    "ETH": "3.20000000",
+    "USDT": "1250.50000000",
+    "USD": "5973.97568920",
+}
+DEMO_FOREIGN_ID = "user-id:2048"  # the document's example; the demo's addresses carry it
+DEMO_ADDRESS_CURRENCIES = ("BTC", "USDT")
 MARGIN = 0.005  # WallexPay's spread either side of the market, as in the document's example
 PLACES = 8
 
@@ -84,12 +115,42 @@ PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class IssuedAddress:
+    """One address ``addresses/take`` gave out, as it serves it."""
+
+    id: int
+    currency: str
+    address: str
+    foreign_id: str
+    convert_to: str | None = None
+    tag: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "currency": self.currency,
+            "convert_to": self.convert_to,
+            "address": self.address,
+            "tag": self.tag,
+            "foreign_id": self.foreign_id,
+        }
+
+
 @dataclass
 class Merchant:
-    """One merchant account; later tasks keep balances and addresses here."""
+    """One merchant account: its processing key and secret, balances and addresses."""
 
     key: str
     secret: str
+    balances: dict[str, Decimal] = field(default_factory=dict)
+    addresses: list[IssuedAddress] = field(default_factory=list)
+
+    def balance(self, currency: str) -> Decimal:
+        return self.balances.get(currency, Decimal(0))
+
+    def addresses_for(self, foreign_id: str) -> list[IssuedAddress]:
+        return [a for a in self.addresses if a.foreign_id == foreign_id]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +176,47 @@ def places(value: str | Decimal, decimals: int = PLACES) -> str:
     return str(quantize(Decimal(value), decimals))
 
 
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+# How each sandbox crypto writes an address: a base58check version byte, or None for
+# Ethereum's 0x-hex (USDT is taken as the ERC-20 token).
+ADDRESS_VERSIONS: Mapping[str, int | None] = {
+    "BTC": 0x05,
+    "LTC": 0x32,
+    "TRX": 0x41,
+    "ETH": None,
+    "USDT": None,
+    "DOGE": 0x16,
+}
+
+
+def base58check(version: int, payload: bytes) -> str:
+    raw = bytes([version]) + payload
+    raw += hashlib.sha256(hashlib.sha256(raw).digest()).digest()[:4]
+    number = int.from_bytes(raw, "big")
+    out = ""
+    while number:
+        number, digit = divmod(number, 58)
+        out = _BASE58[digit] + out
+    zeros = len(raw) - len(raw.lstrip(b"\0"))
+    return "1" * zeros + out
+
+
+def make_address(merchant_key: str, address_id: int, currency: str) -> str:
+    """A well-formed, deterministic address for one take (same inputs, same address)."""
+    digest = hashlib.sha256(f"{merchant_key}|{address_id}|{currency}".encode()).digest()[:20]
+    version = ADDRESS_VERSIONS.get(currency)
+    if version is None:
+        return "0x" + digest.hex()
+    return base58check(version, digest)
+
+
+def as_amount(value: Decimal | str | int) -> Decimal:
+    """A balance given to ``add_account``; floats are refused (they are not exact)."""
+    if isinstance(value, float | bool):
+        raise TypeError("balances are Decimal, str or int")
+    return Decimal(value)
+
+
 class WallexPaySandbox:
     name = "wallexpay"
 
@@ -124,12 +226,46 @@ class WallexPaySandbox:
         self.merchants: dict[str, Merchant] = {}
         self.currencies = {c.code: c for c in CURRENCIES}
         self.pairs = PAIRS
-        self.add_merchant(DEMO_KEY, DEMO_SECRET)
+        self._next_address_id = 1
+        demo = self.add_account(DEMO_KEY, DEMO_SECRET, balances=DEMO_BALANCES)
+        for code in DEMO_ADDRESS_CURRENCIES:
+            self.issue_address(demo, code, DEMO_FOREIGN_ID)
+
+    def add_account(
+        self,
+        key: str | None = None,
+        secret: str | None = None,
+        *,
+        balances: Mapping[str, Decimal | str | int] | None = None,
+    ) -> Merchant:
+        """A merchant with these balances; key and secret are made up when not given
+        (read them off the returned ``Merchant``)."""
+        merchant = Merchant(
+            key=key or f"pk-{secrets.token_hex(12)}",
+            secret=secret or secrets.token_hex(32),
+            balances={code: as_amount(v) for code, v in (balances or {}).items()},
+        )
+        self.merchants[merchant.key] = merchant
+        return merchant
 
     def add_merchant(self, key: str, secret: str) -> Merchant:
-        merchant = Merchant(key=key, secret=secret)
-        self.merchants[key] = merchant
-        return merchant
+        return self.add_account(key, secret)
+
+    def issue_address(
+        self, merchant: Merchant, currency: str, foreign_id: str, convert_to: str | None = None
+    ) -> IssuedAddress:
+        """A new address for ``merchant``, kept on it (what ``addresses/take`` does)."""
+        address_id = self._next_address_id
+        self._next_address_id += 1
+        issued = IssuedAddress(
+            id=address_id,
+            currency=currency,
+            address=make_address(merchant.key, address_id, currency),
+            foreign_id=foreign_id,
+            convert_to=convert_to,
+        )
+        merchant.addresses.append(issued)
+        return issued
 
     def env_vars(self, url: str) -> dict[str, str]:
         # The demo merchant's key lets `sarraf run` show WallexPay's public rates.
@@ -144,6 +280,8 @@ class WallexPaySandbox:
             "currencies/list": self.currencies_list,
             "currencies/pairs": self.currency_pairs,
             "currencies/rates": self.currency_rates,
+            "accounts/list": self.accounts_list,
+            "addresses/take": self.addresses_take,
         }
 
     def app(self) -> web.Application:
@@ -280,3 +418,37 @@ class WallexPaySandbox:
         if (sender, receiver) not in self.pairs:
             return json_response({"data": []})
         return json_response({"data": [self.pair_object(sender, receiver)]})
+
+    async def accounts_list(self, call: Call) -> web.Response:
+        merchant = call.merchant
+        out = [
+            {"currency": c.code, "type": c.type, "balance": places(merchant.balance(c.code))}
+            for c in CURRENCIES
+        ]
+        return json_response({"data": out})
+
+    async def addresses_take(self, call: Call) -> web.Response:
+        params = call.params
+        reasons: dict[str, str] = {}
+        foreign_id = params.get("foreign_id")
+        if foreign_id is None or foreign_id == "":
+            reasons["foreign_id"] = "The foreign id field is required."
+        elif not isinstance(foreign_id, str):
+            reasons["foreign_id"] = "The foreign id must be a string."
+        currency, currency_error = self._currency_param(params, "currency", required=True)
+        if currency is not None:
+            known = self.currencies[currency]
+            if known.type != "crypto" or not known.visible:
+                currency, currency_error = None, "The selected currency is invalid."
+        if currency_error:
+            reasons["currency"] = currency_error
+        convert_to, convert_error = self._currency_param(params, "convert_to", required=False)
+        if convert_error:
+            reasons["convert_to"] = convert_error
+        if reasons:
+            return invalid(**reasons)
+        assert currency is not None and isinstance(foreign_id, str)
+        if convert_to is not None and (currency, convert_to) not in self.pairs:
+            return invalid(convert_to="Exchange is unavailable for given currencies")
+        issued = self.issue_address(call.merchant, currency, foreign_id, convert_to)
+        return json_response({"data": issued.as_json()}, status=201)
