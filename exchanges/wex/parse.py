@@ -1,21 +1,43 @@
-"""WEX Public API v3 JSON → models, and WEX's error envelope → the error tree.
+"""WEX Public API v3 and Trade API v1 JSON → models, and WEX's error envelope → the
+error tree.
 
 Every public answer is an object keyed by pair name (``{"btc_usd": {...}}``), except
 ``info``; a refused request is ``{"success": 0, "error": "<text>"}`` instead. The
 reading of ``buy``/``sell``, ``vol``/``vol_cur`` and ``decimal_places`` is argued in
 the client's module docstring.
+
+Trade API answers are ``{"success": 1, "return": …}``; the reading of ``funds``,
+``rights``, open orders and the error texts is argued in ``exchanges.wex.account``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from exchanges.errors import BadResponse, RejectedRequest, UnknownSymbol
+from exchanges.errors import (
+    AuthenticationError,
+    BadResponse,
+    ExchangeError,
+    RejectedRequest,
+    UnknownSymbol,
+)
 from exchanges.http import HttpReply
-from exchanges.models import BookLevel, Market, OrderBook, Side, Ticker, Trade
+from exchanges.models import (
+    Balance,
+    BookLevel,
+    DepositAddress,
+    KeyRights,
+    Market,
+    OrderBook,
+    Side,
+    Ticker,
+    Trade,
+)
 from exchanges.wire import as_list, as_mapping, field, from_timestamp, opt_decimal, to_decimal
 
 NAME = "wex"
@@ -164,3 +186,205 @@ def trades(market: Market, raw: Any) -> list[Trade]:
 
 def utc_now(clock_seconds: float) -> datetime:
     return datetime.fromtimestamp(clock_seconds, tz=UTC)
+
+
+# --- Trade API v1 ---------------------------------------------------------------------
+# WEX's texts as its server words them (the document quotes none; these are the texts
+# BTC-e's server, which WEX continued, answered and client libraries match on).
+_INVALID_NONCE = re.compile(r"invalid nonce parameter;\s*on key:\s*'?(?P<last>\d+)", re.I)
+_NO_ORDERS = re.compile(r"^no orders$", re.I)
+_NO_RIGHT = re.compile(r"^api key (?:dont|doesn't|does not) have (?P<right>\w+) permission", re.I)
+_UNKNOWN_KEY = ("invalid api key", "api key not specified")
+_BAD_SIGN = ("invalid sign",)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    """``getInfo``'s answer: available funds by upper-case currency, the key's rights,
+    and how many orders are open (None where the answer leaves it out)."""
+
+    funds: dict[str, Decimal]
+    rights: KeyRights
+    open_orders: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    """One ``ActiveOrders`` entry; ``amount`` is what is left to buy or sell."""
+
+    order_id: str
+    pair: str
+    side: Side
+    amount: Decimal
+    rate: Decimal
+
+
+def tapi_envelope(reply: HttpReply) -> Mapping[str, Any]:
+    """The decoded Trade API answer, success or error; BadResponse when it is not the
+    documented envelope (WEX may answer non-JSON at its limits or on unexpected errors)."""
+    decoded = as_mapping(NAME, reply.json(NAME), "answer")
+    if "success" not in decoded:
+        raise BadResponse(NAME, "the answer has no 'success' field")
+    if decoded.get("success") == 1 and reply.status >= 400:
+        raise RejectedRequest(NAME, f"HTTP {reply.status}")
+    return decoded
+
+
+def error_text(envelope: Mapping[str, Any]) -> str | None:
+    """The ``error`` of a refused call, None when the call succeeded."""
+    if envelope.get("success") == 1:
+        return None
+    return str(envelope.get("error") or "request refused")
+
+
+def invalid_nonce_on_key(envelope: Mapping[str, Any]) -> int | None:
+    """The last nonce WEX holds for the key, when the answer is its invalid-nonce error
+    (``invalid nonce parameter; on key:4000000, you sent:'1', you should send:4000001``)."""
+    message = error_text(envelope)
+    found = _INVALID_NONCE.search(message) if message else None
+    return int(found.group("last")) if found else None
+
+
+def tapi_error(message: str) -> ExchangeError:
+    """WEX's ``error`` text → the error tree; anything unrecognised is a RejectedRequest
+    carrying WEX's own words."""
+    lowered = message.strip().lower()
+    if lowered in _UNKNOWN_KEY:
+        return AuthenticationError(NAME, f"WEX does not know this API key ({message})")
+    if lowered in _BAD_SIGN:
+        return AuthenticationError(NAME, f"the secret does not match this API key ({message})")
+    missing = _NO_RIGHT.match(lowered)
+    if missing:
+        return AuthenticationError(
+            NAME,
+            f"this API key lacks WEX's {missing.group('right')} right; "
+            "enable it for the key on WEX or create a key that has it",
+        )
+    if _INVALID_NONCE.search(message):
+        return AuthenticationError(
+            NAME,
+            "WEX refused the nonce again: another program may be using this API key "
+            "at the same time; give Sarraf a key of its own",
+        )
+    return RejectedRequest(NAME, message)
+
+
+def tapi_return(envelope: Mapping[str, Any]) -> Any:
+    """``return`` of a successful call, or the error the envelope states."""
+    message = error_text(envelope)
+    if message is not None:
+        raise tapi_error(message)
+    return field(NAME, envelope, "return")
+
+
+def _flag(value: Any, what: str) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    number = to_decimal(NAME, value, what)
+    if number not in (0, 1):
+        raise BadResponse(NAME, f"field {what!r} is not 0 or 1")
+    return number == 1
+
+
+def key_rights(raw: Any) -> KeyRights:
+    """``rights`` {info, trade, withdraw} as 0/1; a right left out is unknown (None)."""
+    rights = as_mapping(NAME, raw, "rights")
+    return KeyRights(
+        info=_flag(rights.get("info"), "rights.info"),
+        trade=_flag(rights.get("trade"), "rights.trade"),
+        withdraw=_flag(rights.get("withdraw"), "rights.withdraw"),
+    )
+
+
+def _count(value: Any, what: str) -> int:
+    number = to_decimal(NAME, value, what)
+    if number != number.to_integral_value() or number < 0:
+        raise BadResponse(NAME, f"field {what!r} is not a count")
+    return int(number)
+
+
+def funds(raw: Any) -> dict[str, Decimal]:
+    """``funds`` by upper-case currency, in WEX's order: what is free to use, without
+    what sits on open orders ("Не включает деньги на ваших открытых ордерах")."""
+    out: dict[str, Decimal] = {}
+    for currency, amount in as_mapping(NAME, raw, "funds").items():
+        out[str(currency).upper()] = to_decimal(NAME, amount, f"funds.{currency}")
+    return out
+
+
+def account_info(ret: Any) -> AccountInfo:
+    info = as_mapping(NAME, ret, "getInfo")
+    open_orders = info.get("open_orders")
+    return AccountInfo(
+        funds=funds(field(NAME, info, "funds")),
+        rights=key_rights(field(NAME, info, "rights")),
+        open_orders=None if open_orders is None else _count(open_orders, "open_orders"),
+    )
+
+
+_ORDER_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+
+
+def active_orders(envelope: Mapping[str, Any]) -> list[OpenOrder]:
+    """``ActiveOrders``' orders by id; WEX answers ``no orders`` as an error when there
+    are none, which is an empty list here."""
+    message = error_text(envelope)
+    if message is not None and _NO_ORDERS.match(message.strip()):
+        return []
+    raw = as_mapping(NAME, tapi_return(envelope), "ActiveOrders")
+    out = []
+    for order_id, item in raw.items():
+        order = as_mapping(NAME, item, f"order {order_id}")
+        kind = field(NAME, order, "type")
+        if kind not in _ORDER_SIDES:
+            raise BadResponse(NAME, f"field 'type' is {kind!r}, not 'buy' or 'sell'")
+        pair = str(field(NAME, order, "pair"))
+        split_pair(pair)
+        out.append(
+            OpenOrder(
+                order_id=str(order_id),
+                pair=pair,
+                side=_ORDER_SIDES[kind],
+                amount=to_decimal(NAME, field(NAME, order, "amount"), "amount"),
+                rate=to_decimal(NAME, field(NAME, order, "rate"), "rate"),
+            )
+        )
+    return out
+
+
+def locked_by_orders(orders: Iterable[OpenOrder]) -> dict[str, Decimal]:
+    """What open orders hold back, by upper-case currency: a sell order its remaining
+    amount of the base, a buy order remaining amount × rate of the quote."""
+    locked: dict[str, Decimal] = {}
+    for order in orders:
+        base, quote = split_pair(order.pair)
+        if order.side is Side.SELL:
+            currency, amount = base, order.amount
+        else:
+            currency, amount = quote, order.amount * order.rate
+        locked[currency] = locked.get(currency, Decimal(0)) + amount
+    return locked
+
+
+def balances(available: Mapping[str, Decimal], locked: Mapping[str, Decimal]) -> list[Balance]:
+    """Every currency ``funds`` lists, in its order, then any only orders hold."""
+    out = [
+        Balance(currency=c, available=amount, locked=locked.get(c, Decimal(0)))
+        for c, amount in available.items()
+    ]
+    out += [
+        Balance(currency=c, available=Decimal(0), locked=amount)
+        for c, amount in sorted(locked.items())
+        if c not in available
+    ]
+    return out
+
+
+def deposit_address(currency: str, ret: Any) -> DepositAddress:
+    answer = as_mapping(NAME, ret, "CoinDepositAddress")
+    address = field(NAME, answer, "address")
+    if not isinstance(address, str) or not address.strip():
+        raise BadResponse(NAME, "field 'address' is empty")
+    return DepositAddress(currency=currency.upper(), address=address.strip())

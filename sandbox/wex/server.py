@@ -17,8 +17,9 @@ list`` (none given, or every one dropped by ``ignore_invalid``), ``Invalid metho
 is served as 5000 ("принимает значение не более 5000").
 
 The signed Trade API (``POST /tapi``, form body ``method=…&nonce=…``, headers ``Key``
-and ``Sign``) is another group of routes beside ``_public_routes``, answering in the
-same envelope with ``error`` and the ``success``/``return`` shape.
+and ``Sign``) lives in ``sandbox.wex.tapi``: ``self.tapi`` holds the keys and accounts
+(``add_account``; the demo account ``DEMO_KEY``/``DEMO_SECRET`` is always present) and
+answers in the same envelope with ``error`` and the ``success``/``return`` shape.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from aiohttp import web
 
 from sandbox.harness import Harness
 from sandbox.market import WIDE, SimulatedMarket
+from sandbox.wex.tapi import ApiKey, TradeApi
 from sandbox.wire import json_response
 
 VENUE = "wex"
@@ -93,6 +95,11 @@ class WexSandbox:
         self.harness = Harness()
         self.pairs = {p.name: p for p in PAIRS}
         self.disabled: set[str] = set()
+        self.tapi = TradeApi(
+            clock=market.now,
+            currencies=[c for p in PAIRS for c in (p.quote, p.base)],
+            pairs=self.pairs,
+        )
 
     def env_vars(self, url: str) -> dict[str, str]:
         return {"WEX_API_URL": url}
@@ -100,7 +107,12 @@ class WexSandbox:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.harness.middleware])
         app.router.add_routes(self._public_routes())
+        app.router.add_post("/tapi", self.tapi.handle)
         return app
+
+    def add_account(self, key: str | None = None, secret: str | None = None, **kw: Any) -> ApiKey:
+        """A Trade API key with its account (``TradeApi.add_account``'s keywords)."""
+        return self.tapi.add_account(key, secret, **kw)
 
     def disable(self, pair: str) -> None:
         """Take a pair off the exchange: it leaves ``info`` and becomes an invalid name."""
