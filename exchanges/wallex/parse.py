@@ -4,11 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from exchanges.errors import BadResponse, RejectedRequest, UnknownSymbol, UnsupportedInterval
+from exchanges.errors import (
+    AuthenticationError,
+    BadResponse,
+    RejectedRequest,
+    UnknownSymbol,
+    UnsupportedInterval,
+)
 from exchanges.http import HttpReply
-from exchanges.models import BookLevel, Candle, Market, OrderBook, Side, Ticker, Trade
+from exchanges.models import (
+    AccountCheck,
+    AccountProfile,
+    Balance,
+    BookLevel,
+    Candle,
+    DepositAddress,
+    Fee,
+    Market,
+    OrderBook,
+    Side,
+    Tick,
+    Ticker,
+    Trade,
+)
 from exchanges.wire import (
     as_list,
     as_mapping,
@@ -32,7 +53,11 @@ def result(reply: HttpReply, *, symbol: str = "", interval: str = "") -> Any:
 
 
 def envelope_error(
-    envelope: Mapping[str, Any], *, symbol: str = "", interval: str = "", supported: Sequence[str] = ()
+    envelope: Mapping[str, Any],
+    *,
+    symbol: str = "",
+    interval: str = "",
+    supported: Sequence[str] = (),
 ) -> Exception:
     message = str(envelope.get("message") or "request refused")
     details = envelope.get("result")
@@ -52,7 +77,9 @@ def markets(result: Any) -> list[Market]:
     out = []
     for raw in symbols.values():
         m = as_mapping(NAME, raw, "market")
-        amount_places = int(to_decimal(NAME, m.get("stepSize", m.get("baseAssetPrecision")), "stepSize"))
+        amount_places = int(
+            to_decimal(NAME, m.get("stepSize", m.get("baseAssetPrecision")), "stepSize")
+        )
         price_places = int(to_decimal(NAME, m.get("tickSize", m.get("quotePrecision")), "tickSize"))
         out.append(
             Market(
@@ -155,3 +182,258 @@ def utc_now(clock_seconds: float) -> datetime:
     return datetime.fromtimestamp(clock_seconds, tz=UTC)
 
 
+# --- private calls ------------------------------------------------------------------
+
+
+def private_result(reply: HttpReply) -> Any:
+    """The ``result`` of a private call; 401/403 (the token refused) become
+    ``AuthenticationError`` carrying only Wallex's own message, never the token."""
+    if reply.status in (401, 403):
+        message = "the API token was not accepted"
+        try:
+            body = reply.json(NAME)
+        except BadResponse:
+            body = None
+        if isinstance(body, Mapping) and isinstance(body.get("message"), str):
+            message = f"{message} ({body['message']})"
+        raise AuthenticationError(NAME, message)
+    return result(reply)
+
+
+def balances(result: Any) -> list[Balance]:
+    """Every currency of ``/v1/account/balances``. Wallex's ``value`` is the *total*
+    (the document: "Total balance") and ``locked`` the part held by open orders, so
+    what can be spent is their difference."""
+    raw = as_mapping(NAME, field(NAME, result, "balances"), "balances")
+    out = []
+    for key, item in raw.items():
+        entry = as_mapping(NAME, item, "balance")
+        total = to_decimal(NAME, field(NAME, entry, "value"), "value")
+        locked = to_decimal(NAME, field(NAME, entry, "locked"), "locked")
+        if locked < 0 or total < locked:
+            raise BadResponse(NAME, "field 'locked' exceeds the total 'value'")
+        currency = str(entry.get("asset") or key).upper()
+        out.append(Balance(currency=currency, available=total - locked, locked=locked))
+    return sorted(out, key=lambda b: b.currency)
+
+
+def mask_email(email: str) -> str:
+    """``something@something.com`` → ``so***@something.com``: enough for the owner to
+    recognise, too little for anyone reading over a shoulder."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return mask_middle(email)
+    return f"{local[:2]}***@{domain}"
+
+
+def mask_middle(text: str, keep_start: int = 4, keep_end: int = 2) -> str:
+    """``09123456789`` → ``0912*****89``; short values are starred entirely."""
+    if len(text) <= keep_start + keep_end:
+        return "*" * len(text)
+    return text[:keep_start] + "*" * (len(text) - keep_start - keep_end) + text[-keep_end:]
+
+
+def _text(obj: Mapping[str, Any], key: str) -> str:
+    value = obj.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def account_label(profile: Any) -> str | None:
+    """Who the token belongs to, for /connect: the first name and the last name's
+    initial (``محمد م.``), else the masked email, else the client id."""
+    data = as_mapping(NAME, profile, "profile")
+    first, last = _text(data, "first_name"), _text(data, "last_name")
+    if first or last:
+        return f"{first} {last[0]}.".strip() if last else first
+    email = _text(data, "email")
+    if email:
+        return mask_email(email)
+    client_id = data.get("client_id")
+    return f"#{client_id}" if isinstance(client_id, int | str) and client_id != "" else None
+
+
+def account_check(profile: Any) -> AccountCheck:
+    """Wallex does not say what a token may do, so the rights stay unknown (None)."""
+    return AccountCheck(account_label=account_label(profile), rights=None)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """``0.300000000`` → ``0.3`` without turning ``30`` into ``3E+1``."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def _level(thresholds: Any, volume: Decimal) -> str | None:
+    """The 1-based fee level: how many of the document's ``levels`` thresholds the
+    recent trade value has reached."""
+    if not isinstance(thresholds, list) or not thresholds:
+        return None
+    reached = sum(1 for t in thresholds if to_decimal(NAME, t, "levels") <= volume)
+    return str(reached) if reached else None
+
+
+def fees(result: Any) -> tuple[Fee, ...]:
+    """``/v1/account/fee``: one entry per market with ``makerFeeRate``/``takerFeeRate``
+    as fractions (``"0.00300000"`` is 0.3 %), plus ``default`` and ``metaData`` that
+    are not markets. The level is read off ``metaData.levels`` (toman thresholds) for
+    TMN markets and ``metaData.coin_levels`` for the others."""
+    data = as_mapping(NAME, result, "fees")
+    meta = data.get("metaData")
+    meta = meta if isinstance(meta, Mapping) else {}
+    out = []
+    for symbol, item in data.items():
+        if symbol in ("default", "metaData") or not isinstance(item, Mapping):
+            continue
+        maker = to_decimal(NAME, field(NAME, item, "makerFeeRate"), "makerFeeRate")
+        taker = to_decimal(NAME, field(NAME, item, "takerFeeRate"), "takerFeeRate")
+        volume = opt_decimal(NAME, item.get("recent_days_sum"), "recent_days_sum")
+        thresholds = meta.get("levels") if symbol.endswith("TMN") else meta.get("coin_levels")
+        out.append(
+            Fee(
+                maker_pct=_plain(maker * 100),
+                taker_pct=_plain(taker * 100),
+                level=_level(thresholds, volume) if volume is not None else None,
+                market=symbol,
+            )
+        )
+    return tuple(sorted(out, key=lambda f: f.market or ""))
+
+
+def profile(profile: Any, fee_result: Any) -> AccountProfile:
+    """The lines /profile shows: name, masked email and mobile, verification, member
+    since, recent trade value; the national code, address and birthday are left out
+    on purpose (nothing the bot needs, everything an onlooker should not see)."""
+    data = as_mapping(NAME, profile, "profile")
+    lines: list[tuple[str, str]] = []
+    name = f"{_text(data, 'first_name')} {_text(data, 'last_name')}".strip()
+    if name:
+        lines.append(("Name", name))
+    if _text(data, "email"):
+        lines.append(("Email", mask_email(_text(data, "email"))))
+    if _text(data, "mobile_number"):
+        lines.append(("Mobile", mask_middle(_text(data, "mobile_number"))))
+    if _text(data, "verification"):
+        lines.append(("Verification", _text(data, "verification")))
+    if _text(data, "created_at"):
+        since = parse_iso_time(NAME, data["created_at"], "created_at")
+        lines.append(("Member since", since.date().isoformat()))
+    meta = as_mapping(NAME, fee_result, "fees").get("metaData")
+    if isinstance(meta, Mapping) and meta.get("latestTradesSum") is not None:
+        recent = to_decimal(NAME, meta["latestTradesSum"], "latestTradesSum")
+        lines.append(("Recent trade value (TMN)", str(recent)))
+    return AccountProfile(lines=tuple(lines), fees=fees(fee_result))
+
+
+def _enabled(obj: Mapping[str, Any], key: str) -> bool:
+    return str(obj.get(key, "ENABLE")).upper() == "ENABLE"
+
+
+def deposit_address(result: Any, currency: str, network: str | None) -> DepositAddress:
+    """The address of ``/v1/account/wallets/{currency}`` on ``network`` (matched
+    without regard to case), or on the first network open for deposits when none is
+    named, in the order Wallex lists them."""
+    data = as_mapping(NAME, result, "wallet")
+    coin = data.get("coin_type")
+    if isinstance(coin, Mapping) and not _enabled(coin, "deposit_availability"):
+        raise RejectedRequest(NAME, f"deposits of {currency.upper()} are disabled")
+    wallets = as_mapping(NAME, field(NAME, data, "wallets"), "wallets")
+    offered: list[tuple[str, Mapping[str, Any]]] = []
+    for key, raw in wallets.items():
+        wallet = as_mapping(NAME, raw, "wallet")
+        net = wallet.get("network")
+        name = str(net.get("name") or key) if isinstance(net, Mapping) else str(key)
+        offered.append((name, wallet))
+    if not offered:
+        raise RejectedRequest(NAME, f"no deposit network for {currency.upper()}")
+    names = ", ".join(name for name, _ in offered)
+
+    def open_for_deposit(wallet: Mapping[str, Any]) -> bool:
+        net = wallet.get("network")
+        return not isinstance(net, Mapping) or _enabled(net, "deposit_availability")
+
+    if network is None:
+        chosen = next(((n, w) for n, w in offered if open_for_deposit(w)), None)
+        if chosen is None:
+            raise RejectedRequest(NAME, f"deposits of {currency.upper()} are disabled on {names}")
+    else:
+        chosen = next(((n, w) for n, w in offered if n.upper() == network.upper()), None)
+        if chosen is None:
+            raise RejectedRequest(
+                NAME, f"{currency.upper()} has no network {network!r}; offered: {names}"
+            )
+        if not open_for_deposit(chosen[1]):
+            raise RejectedRequest(
+                NAME, f"deposits of {currency.upper()} on {chosen[0]} are disabled"
+            )
+    name, wallet = chosen
+    address = wallet.get("address")
+    if not isinstance(address, str) or not address:
+        raise RejectedRequest(NAME, f"no {currency.upper()} deposit address on {name} yet")
+    memo = wallet.get("memo")
+    return DepositAddress(
+        currency=currency.upper(),
+        address=address,
+        network=name,
+        memo=str(memo) if isinstance(memo, str | int) and memo != "" else None,
+    )
+
+
+# --- stream payloads ----------------------------------------------------------------
+
+TRADE = "trade"
+MARKET_CAP = "marketCap"
+
+
+def channel(symbol: str, kind: str) -> str:
+    """``BTCTMN`` + ``trade`` → ``BTCTMN@trade``, the document's channel spelling."""
+    return f"{symbol}@{kind}"
+
+
+def split_channel(name: str) -> tuple[str, str] | None:
+    """``BTCTMN@trade`` → (``BTCTMN``, ``trade``); None for anything else."""
+    symbol, at, kind = name.partition("@")
+    if not at or not symbol or kind not in (TRADE, MARKET_CAP):
+        return None
+    return symbol, kind
+
+
+def _stream_price(symbol: str, value: Any, name: str) -> Decimal:
+    """A price off the stream; TMN prices are whole tomans, written by Wallex with
+    sixteen zero decimals, so they are given back as integers."""
+    price = to_decimal(NAME, value, name)
+    if price <= 0:
+        raise BadResponse(NAME, f"field {name!r} is not a positive price")
+    if symbol.endswith("TMN") and price == price.to_integral_value():
+        return price.quantize(Decimal(1))
+    return price
+
+
+def _opt_stream_price(symbol: str, value: Any, name: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return _stream_price(symbol, value, name)
+
+
+def stream_tick(symbol: str, kind: str, payload: Any, now: datetime) -> Tick:
+    """One ``@trade`` (``price``, ``quantity``, ``isBuyOrder``) or ``@marketCap``
+    (``lastPrice``, ``bidPrice``, ``askPrice``, ``symbol`` …) payload as a Tick. A
+    ``symbol`` in the payload must match its channel's."""
+    data = as_mapping(NAME, payload, f"{kind} payload")
+    named = data.get("symbol")
+    if isinstance(named, str) and named and named != symbol:
+        raise BadResponse(NAME, f"a {kind} payload of another market arrived")
+    if kind == TRADE:
+        price = _stream_price(symbol, field(NAME, data, "price"), "price")
+        to_decimal(NAME, field(NAME, data, "quantity"), "quantity")
+        return Tick(exchange=NAME, symbol=symbol, price=price, time=now)
+    if kind == MARKET_CAP:
+        return Tick(
+            exchange=NAME,
+            symbol=symbol,
+            price=_stream_price(symbol, field(NAME, data, "lastPrice"), "lastPrice"),
+            time=now,
+            bid=_opt_stream_price(symbol, data.get("bidPrice"), "bidPrice"),
+            ask=_opt_stream_price(symbol, data.get("askPrice"), "askPrice"),
+        )
+    raise BadResponse(NAME, f"unknown channel kind {kind!r}")

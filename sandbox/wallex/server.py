@@ -11,6 +11,9 @@ with HTTP 422 and ``{"success": false, "message": "The given data was invalid.",
 "result": {"<param>": ["<reason>"]}}``; the sandbox does the same, so the client has
 a real error shape to map. ``udf/history`` follows the UDF convention the path names:
 ``{"s": "no_data"}`` when the range holds no candle.
+
+Private endpoints (token accounts, ``DEMO_TOKEN``) live in ``private.py``; the
+Socket.IO market stream at ``/socket.io`` in ``socket.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ from aiohttp import web
 
 from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket, quantize
+from sandbox.wallex.private import DEMO_TOKEN, WallexAccountState, WallexPrivate
+from sandbox.wallex.socket import Emission, WallexSocket
 from sandbox.wire import json_response
+
+__all__ = ["DEMO_TOKEN", "MARKETS", "WallexMarket", "WallexSandbox"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,37 @@ class WallexSandbox:
         self.market = market
         self.harness = Harness()
         self.markets = {m.symbol: m for m in MARKETS}
+        self.private = WallexPrivate({m.symbol: m.quote for m in MARKETS})
+        self.socket = WallexSocket(market, self.markets, venue=VENUE)
+
+    # --- accounts (private.py) ------------------------------------------------------
+    @property
+    def accounts(self) -> dict[str, WallexAccountState]:
+        return self.private.accounts
+
+    def add_account(self, token: str | None = None, **details: Any) -> WallexAccountState:
+        """A new account; see ``WallexPrivate.add_account``. Its ``token`` is the
+        API token a client connects with."""
+        return self.private.add_account(token, **details)
+
+    # --- stream (socket.py) -----------------------------------------------------------
+    @property
+    def silent(self) -> bool:
+        return self.socket.silent
+
+    @silent.setter
+    def silent(self, value: bool) -> None:
+        self.socket.silent = value
+
+    async def push(self, symbol: str) -> list[Emission]:
+        return await self.socket.push(symbol)
+
+    async def drop_connections(self) -> None:
+        await self.socket.drop_connections()
+
+    def subscriptions(self) -> dict[str, list[str]]:
+        """Channels per connected client (Socket.IO session id)."""
+        return {sid: sorted(chans) for sid, chans in self.socket.subscriptions.items()}
 
     def env_vars(self, url: str) -> dict[str, str]:
         return {"WALLEX_API_URL": url, "WALLEX_SOCKET_URL": url}
@@ -105,6 +143,8 @@ class WallexSandbox:
         app.router.add_get("/v1/depth", self.depth)
         app.router.add_get("/v1/trades", self.trades)
         app.router.add_get("/v1/udf/history", self.history)
+        self.private.add_routes(app)
+        self.socket.attach(app)
         return app
 
     def _market(self, request: web.Request) -> WallexMarket | web.Response:
