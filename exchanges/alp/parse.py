@@ -1,7 +1,9 @@
 """ALP.COM JSON → models, and its error answers → the error tree.
 
 Pure functions over decoded bodies (every fraction already a ``Decimal``), so each is
-testable on the document's example payloads without a network.
+testable on the document's example payloads without a network. The public market data
+comes from HTTP API v1; the account functions read v1 ``wallets/`` and the v3
+``feeinfo``/``accounts`` answers (see ``exchanges.alp.account`` for why those).
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ from exchanges.errors import (
     UnsupportedInterval,
 )
 from exchanges.http import HttpReply
-from exchanges.models import BookLevel, Candle, Market, OrderBook, Side, Ticker, Trade
+from exchanges.models import (
+    Balance,
+    BookLevel,
+    Candle,
+    Fee,
+    Market,
+    OrderBook,
+    Side,
+    Ticker,
+    Trade,
+)
 from exchanges.wire import (
     as_list,
     as_mapping,
@@ -59,9 +71,12 @@ def error(
 
     ``{"detail": ...}`` carries 401/403/404/429; ``{"<param>": [reasons]}`` a 400. A 404
     on a call that names a pair in its path, or a 400 about ``pair``, means the pair
-    does not exist; a 400 about ``timeframe`` means the candle interval does not.
+    does not exist; a 400 about ``timeframe`` means the candle interval does not. The
+    v3 API documents only its status codes (400, 401); its reason is read from
+    ``message`` (or ``error``, the key v1 uses in a refused order's answer) when the
+    body has one, and a 401 is an authentication error whatever the body says.
     """
-    detail = str(body.get("detail") or "") if isinstance(body, Mapping) else ""
+    detail = _reason(body)
     if status == 429:
         return RateLimited(NAME, detail or "too many requests")
     if status in (401, 403):
@@ -81,6 +96,17 @@ def error(
         if reasons:
             return RejectedRequest(NAME, "; ".join(reasons))
     return RejectedRequest(NAME, f"refused with HTTP {status}")
+
+
+def _reason(body: Any) -> str:
+    """The human reason of an error body: DRF's ``detail``, else ``message``/``error``."""
+    if not isinstance(body, Mapping):
+        return ""
+    for key in ("detail", "message", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def _first(value: Any) -> str:
@@ -229,3 +255,90 @@ def candles(body: Any) -> list[Candle]:
 
 def utc_now(clock_seconds: float) -> datetime:
     return datetime.fromtimestamp(clock_seconds, tz=UTC)
+
+
+# --- account (signed calls) ---------------------------------------------------------
+
+
+def wallets(body: Any) -> list[Balance]:
+    """v1 ``wallets/`` rows → balances: ``balance`` is available, ``reserve`` locked.
+
+    The v3 balances call says ``reserve`` is "locked in orders", and its wallet
+    activity moves an amount between ``reserve`` and ``balance`` with opposite deltas,
+    so ``balance`` does not include ``reserve``: the total is their sum.
+    """
+    out = []
+    for raw in as_list(NAME, body, "wallets"):
+        w = as_mapping(NAME, raw, "wallet")
+        out.append(
+            Balance(
+                currency=str(field(NAME, w, "currency")).upper(),
+                available=to_decimal(NAME, field(NAME, w, "balance"), "balance"),
+                locked=to_decimal(NAME, field(NAME, w, "reserve"), "reserve"),
+            )
+        )
+    return out
+
+
+def _pct(raw: Mapping[str, Any], key: str) -> Decimal:
+    """A fee rate (a fraction: 0.001 is 0.1 %) as a percentage, exactly."""
+    pct = to_decimal(NAME, field(NAME, raw, key), key).scaleb(2)
+    # 0 or 1 scaled by 100 would read "0E+2"/"1E+2"; keep whole percentages plain.
+    exponent = pct.as_tuple().exponent
+    return pct.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else pct
+
+
+def fees(body: Any) -> list[Fee]:
+    """v3 ``feeinfo`` rules → fees, active ones only, in ``priority`` order (1 first).
+
+    Rates are fractions of the traded value: the document's own trade example charges
+    ``fee_rate`` 0.001 on 23400.34 × 0.05 as ``fee_amount`` 1.170017. A rule names a
+    ``pair``, a ``currency`` or neither (the account's default), and that is its market.
+    """
+    ranked: list[tuple[bool, Decimal, int, Fee]] = []
+    for index, raw in enumerate(as_list(NAME, body, "fee info")):
+        rule = as_mapping(NAME, raw, "fee rule")
+        if rule.get("is_active") is False:
+            continue
+        priority = opt_decimal(NAME, rule.get("priority"), "priority")
+        scope = str(rule.get("pair") or "") or str(rule.get("currency") or "")
+        fee = Fee(
+            maker_pct=_pct(rule, "maker_fee_rate"),
+            taker_pct=_pct(rule, "taker_fee_rate"),
+            market=scope or None,
+        )
+        # Rules without a priority go last, in the order listed.
+        ranked.append((priority is None, priority or Decimal(0), index, fee))
+    ranked.sort(key=lambda item: item[:3])
+    return [item[3] for item in ranked]
+
+
+def fee_currencies(body: Any) -> list[str]:
+    """The currencies the active fee rules charge in, sorted (empty when none is named)."""
+    found = {
+        str(rule.get("fee_currency") or "").upper()
+        for rule in (as_mapping(NAME, raw, "fee rule") for raw in as_list(NAME, body, "fee info"))
+        if rule.get("is_active") is not False
+    }
+    return sorted(found - {""})
+
+
+def account_lines(body: Any) -> tuple[tuple[str, str], ...]:
+    """v3 ``accounts`` → label/value lines of the key's own account.
+
+    Without ``include_subaccounts`` the list holds the key's account; the first entry
+    that is not a sub-account is shown (else the first entry).
+    """
+    entries = [as_mapping(NAME, raw, "account") for raw in as_list(NAME, body, "accounts")]
+    if not entries:
+        return ()
+    own = next((a for a in entries if not a.get("id_parent")), entries[0])
+    lines: list[tuple[str, str]] = []
+    if own.get("name"):
+        lines.append(("Account", str(own["name"])))
+    lines.append(("Account ID", str(field(NAME, own, "id"))))
+    if own.get("email"):
+        lines.append(("Email", str(own["email"])))
+    if own.get("id_parent"):
+        lines.append(("Sub-account of", str(own["id_parent"])))
+    return tuple(lines)

@@ -1,25 +1,28 @@
 """ALP.COM sandbox, written from the ALP.COM API document (seed 002), not from our client.
 
 The app is assembled from route groups that share one simulated market and one
-request harness: today the public HTTP API v1 (``sandbox.alp.public``); the signed v1
-methods (``X-KEY``/``X-SIGN``/``X-NONCE``) and the v3 private API join as further
-groups with their own throttle keyed by account. Error answers and rate limits are in
-``sandbox.alp.replies``.
+request harness: the public HTTP API v1 (``sandbox.alp.public``) and the signed v1 and
+v3 methods (``sandbox.alp.private``: ``X-KEY``/``X-SIGN``/``X-NONCE``, with the accounts
+the sandbox holds and their own throttle keyed by account). Error answers and rate
+limits are in ``sandbox.alp.replies``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 
 from aiohttp import web
 
+from sandbox.alp.private import FeeRule, PrivateApi, SandboxAccount
 from sandbox.alp.public import PublicApi
 from sandbox.alp.replies import Throttle
 from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket
 
 PUBLIC_RATE = 100  # calls per second per IP address, from the document
+PRIVATE_RATE = 2  # authorised calls per second per account, from the document
 
 
 class AlpSandbox:
@@ -30,11 +33,34 @@ class AlpSandbox:
         market: SimulatedMarket,
         *,
         public_rate: int = PUBLIC_RATE,
+        private_rate: int = PRIVATE_RATE,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.market = market
         self.harness = Harness()
         self.public = PublicApi(market, Throttle(public_rate, monotonic))
+        self.private = PrivateApi(market, self.public.currencies, Throttle(private_rate, monotonic))
+
+    @property
+    def demo(self) -> SandboxAccount:
+        """The account whose credentials are ``DEMO_API_KEY``/``DEMO_API_SECRET``."""
+        return self.private.demo
+
+    def add_account(
+        self,
+        balances: Mapping[str, tuple[Decimal | str, Decimal | str]] | None = None,
+        *,
+        key: str | None = None,
+        secret: str | None = None,
+        name: str = "",
+        email: str = "",
+        fees: Sequence[FeeRule] | None = None,
+    ) -> SandboxAccount:
+        """An account holding ``balances`` (currency → (available, locked)); credentials
+        are generated unless given, and the returned account carries them."""
+        return self.private.add_account(
+            balances, key=key, secret=secret, name=name, email=email, fees=fees
+        )
 
     def env_vars(self, url: str) -> dict[str, str]:
         return {"ALP_API_URL": url}
@@ -42,4 +68,5 @@ class AlpSandbox:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.harness.middleware])
         app.add_routes(self.public.routes())
+        app.add_routes(self.private.routes())
         return app
