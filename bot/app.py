@@ -15,6 +15,8 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 import handlers
+from bot.accounts import AccountService
+from bot.buttons import ButtonService
 from bot.charts import ChartService
 from bot.chats import ChatPreferences
 from bot.config import Settings
@@ -25,9 +27,10 @@ from bot.i18n import I18n
 from bot.market import MarketService
 from bot.rates import RatesService
 from exchanges.http import HttpPipeline
-from exchanges.registry import build_market_clients
+from exchanges.registry import account_factories, build_market_clients
 from exchanges.wallexpay.client import WallexPayClient
 from storage.db import Database
+from storage.secrets import Vault, load_master_keys
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,14 @@ def build_services(settings: Settings) -> Services:
         chats=ChatPreferences(db, i18n),
         charts=ChartService(market),
         rates=RatesService(wallexpay, health, timeout=settings.upstream_timeout),
+        accounts=AccountService(
+            db,
+            Vault(load_master_keys(settings.master_key, settings.master_key_file)),
+            health,
+            factories=account_factories(settings.exchange_urls()),
+            timeout=max(settings.upstream_timeout, 10.0),
+        ),
+        buttons=ButtonService(db),
     )
 
 

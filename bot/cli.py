@@ -57,7 +57,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+class HandledUpdates:
+    """Tells the demo chat when the bot has finished with an update, so the transcript
+    shows each reply under the line that caused it, however slow the upstream was."""
+
+    GROUP = 1_000_000  # after every real handler group
+
+    def __init__(self) -> None:
+        self._done: dict[str, asyncio.Event] = {}
+
+    def _event(self, key: str) -> asyncio.Event:
+        return self._done.setdefault(key, asyncio.Event())
+
+    async def record(self, update: object, _: object) -> None:
+        from telegram import Update as TgUpdate
+
+        if not isinstance(update, TgUpdate):
+            return
+        if update.callback_query is not None:
+            self._event(f"q:{update.callback_query.id}").set()
+        elif update.effective_message is not None and update.effective_chat is not None:
+            key = f"m:{update.effective_chat.id}:{update.effective_message.message_id}"
+            self._event(key).set()
+
+    async def wait(self, key: str) -> None:
+        await self._event(key).wait()
+        self._done.pop(key, None)
+
+
 async def _demo(script: str | None, flood: bool) -> int:
+    from telegram import Update
+    from telegram.ext import TypeHandler
+
     from bot.app import build_application, serve
     from sandbox.runner import SandboxStack
     from sandbox.terminal import TerminalChat
@@ -68,6 +99,8 @@ async def _demo(script: str | None, flood: bool) -> int:
         env.update(stack.env())
         # Embedded defaults: a fresh SQLite file, so every demo starts the same way.
         env["DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir}/demo.db"
+        env.pop("SARRAF_MASTER_KEY", None)
+        env["SARRAF_MASTER_KEY_FILE"] = f"{workdir}/demo.key"
         settings = replace(_settings(env), http_port=0, upstream_timeout=5.0)
         app = build_application(settings)
         user = stack.telegram.add_user(
@@ -86,7 +119,11 @@ async def _demo(script: str | None, flood: bool) -> int:
             ready_wait.cancel()
             await bot_task  # re-raises the start-up failure
             return 1
-        chat = TerminalChat(stack.telegram, user.id, out=sys.stdout, files_dir=workdir)
+        handled = HandledUpdates()
+        app.add_handler(TypeHandler(Update, handled.record), group=HandledUpdates.GROUP)
+        chat = TerminalChat(
+            stack.telegram, user.id, out=sys.stdout, files_dir=workdir, handled=handled.wait
+        )
         try:
             if script is not None:
                 text = await asyncio.to_thread(Path(script).read_text, encoding="utf-8")

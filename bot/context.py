@@ -7,6 +7,8 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.accounts import AccountService
+from bot.buttons import ButtonService
 from bot.charts import ChartService
 from bot.chats import ChatPreferences
 from bot.config import Settings
@@ -29,6 +31,8 @@ class Services:
     chats: ChatPreferences
     charts: ChartService
     rates: RatesService
+    accounts: AccountService
+    buttons: ButtonService
 
     async def close(self) -> None:
         self.charts.close()

@@ -55,6 +55,11 @@ def setup_logging(level: int, fmt: str = "text") -> None:
     root.setLevel(level)
     # httpx logs every Bot API request at INFO, URL (and so token) included.
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
+    logging.getLogger("httpcore").setLevel(max(level, logging.WARNING))
+    # At DEBUG, python-telegram-bot logs every update and every API result in full —
+    # including the message that carried an API secret before the bot deleted it.
+    # Sarraf's own loggers follow SARRAF_LOG_LEVEL; these stay at INFO or above.
+    logging.getLogger("telegram").setLevel(max(level, logging.INFO))
     logging.getLogger("aiohttp.access").setLevel(max(level, logging.WARNING))
     # mplfinance's styles ask for a font weight DejaVu lacks; matplotlib substitutes it.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)

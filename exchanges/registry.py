@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from exchanges.accounts import AccountClient
 from exchanges.alp.client import AlpClient
 from exchanges.base import MarketDataClient
 from exchanges.http import HttpPipeline
 from exchanges.narkasa.client import NarkasaClient
 from exchanges.wallex.client import WallexClient
+from exchanges.wallex.account import WallexAccount
+from exchanges.wallexpay.account import WallexPayAccount
+from exchanges.wex.account import WexAccount
 from exchanges.wex.client import WexClient
 
 MARKET_CLIENTS: dict[str, type[MarketDataClient]] = {
@@ -20,6 +24,11 @@ MARKET_CLIENTS: dict[str, type[MarketDataClient]] = {
     "narkasa": NarkasaClient,
     "alp": AlpClient,
     "wex": WexClient,
+}
+ACCOUNT_CLIENTS: dict[str, type[AccountClient]] = {
+    "wallex": WallexAccount,
+    "wex": WexAccount,
+    "wallexpay": WallexPayAccount,
 }
 # The order exchanges are listed in replies.
 ORDER: tuple[str, ...] = ("wallex", "narkasa", "alp", "wex", "wallexpay")
@@ -36,3 +45,12 @@ def build_market_clients(
             continue
         clients[name] = cls(HttpPipeline(name, urls[name], timeout=timeout))
     return clients
+
+
+def account_factories(urls: Mapping[str, str]) -> dict[str, tuple[type[AccountClient], str]]:
+    """Exchange → (account client class, base URL), in display order."""
+    return {
+        name: (ACCOUNT_CLIENTS[name], urls[name])
+        for name in ORDER
+        if name in ACCOUNT_CLIENTS and name in urls
+    }

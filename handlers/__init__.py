@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import BotCommand
 from telegram.ext import Application
 
-from handlers import charts, language, market, rates, start
+from handlers import accounts, callbacks, charts, language, market, rates, start
 from handlers.commands import COMMANDS
 from handlers.errors import on_error
 
@@ -16,6 +16,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     charts.register(app)
     rates.register(app)
     language.register(app)
+    accounts.register(app)
+    callbacks.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
 

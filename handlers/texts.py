@@ -11,9 +11,18 @@ from decimal import Decimal
 from html import escape
 
 from bot.i18n import Lang
+from bot.accounts import AccountSummary, ExchangeBalances
 from bot.market import Comparison
 from bot.rates import RatesView
-from exchanges.models import Market, OrderBook, Ticker, Trade
+from exchanges.models import (
+    AccountCheck,
+    AccountProfile,
+    DepositAddress,
+    Market,
+    OrderBook,
+    Ticker,
+    Trade,
+)
 from handlers.commands import COMMANDS
 
 ARROW_UP = "▲"
@@ -341,4 +350,95 @@ def rates_text(
             line += " · " + lang("min {amount}", amount=lang.number(p.min_amount))
         lines.append(line)
     lines.append(lang("For one pair: /rates FROM TO"))
+    return "\n".join(lines)
+
+
+def yes_no(lang: Lang, value: bool | None) -> str:
+    return lang("yes") if value else lang("no") if value is False else lang("unknown")
+
+
+def connected_text(lang: Lang, exchange: str, check: AccountCheck) -> str:
+    lines = [lang("✅ {exchange} is connected. Your keys are stored encrypted.",
+                  exchange=exchange_title(exchange))]
+    if check.account_label:
+        lines.append(lang("Account: {label}", label=escape(check.account_label)))
+    rights = check.rights
+    if rights is not None:
+        lines.append(lang("Key rights: read {info} · trade {trade} · withdraw {withdraw}",
+                          info=yes_no(lang, rights.info), trade=yes_no(lang, rights.trade),
+                          withdraw=yes_no(lang, rights.withdraw)))
+        if rights.withdraw:
+            lines.append(lang("⚠️ <b>This key can withdraw funds.</b> Anyone who gets it can empty "
+                              "your account. Prefer a key without withdrawal rights."))
+    lines.append(lang("Try /balance {name} or /deposit {name} BTC.", name=exchange))
+    return "\n".join(lines)
+
+
+def _when(lang: Lang, value: object) -> str:
+    from datetime import datetime
+
+    return lang.time(value) if isinstance(value, datetime) else lang("never")
+
+
+def accounts_text(lang: Lang, accounts: Sequence[AccountSummary]) -> str:
+    if not accounts:
+        return lang("No account connected yet. Connect one with /connect EXCHANGE.")
+    lines = [lang("<b>Connected accounts</b>")]
+    for a in accounts:
+        line = lang("{exchange}: key {hint}… · connected {created} · last used {used}",
+                    exchange=f"<b>{exchange_title(a.exchange)}</b>", hint=escape(a.key_hint),
+                    created=_when(lang, a.created_at), used=_when(lang, a.last_used_at))
+        if a.can_withdraw:
+            line += " · " + lang("⚠️ can withdraw")
+        lines.append(line)
+    lines.append(lang("Remove one with /disconnect EXCHANGE."))
+    return "\n".join(lines)
+
+
+def balances_text(lang: Lang, found: Sequence[ExchangeBalances]) -> str:
+    lines: list[str] = []
+    for entry in found:
+        title = exchange_title(entry.exchange)
+        if entry.balances is None:
+            lines.append(lang("<b>{exchange}</b>: no answer ({reason})", exchange=title,
+                              reason=error_reason(lang, entry.error)))
+            continue
+        shown = [b for b in entry.balances if b.total != 0]
+        lines.append(lang("<b>{exchange}</b>", exchange=title))
+        if not shown:
+            lines.append(lang("   (all balances are zero)"))
+        for b in sorted(shown, key=lambda x: x.currency):
+            lines.append(lang("   {currency}: {available} available · {locked} locked",
+                              currency=escape(b.currency), available=lang.number(b.available),
+                              locked=lang.number(b.locked)))
+    return "\n".join(lines)
+
+
+def deposit_text(lang: Lang, exchange: str, address: DepositAddress) -> str:
+    lines = [lang("Deposit {currency} to your {exchange} account:",
+                  currency=escape(address.currency), exchange=exchange_title(exchange)),
+             f"<code>{escape(address.address)}</code>"]
+    if address.network:
+        lines.append(lang("Network: {network}", network=escape(address.network)))
+    if address.memo:
+        lines.append(lang("Memo / tag (required): <code>{memo}</code>", memo=escape(address.memo)))
+    lines.append(lang("Send only {currency} on this network to this address.",
+                      currency=escape(address.currency)))
+    return "\n".join(lines)
+
+
+def profile_text(lang: Lang, exchange: str, profile: AccountProfile) -> str:
+    lines = [lang("<b>{exchange}</b> account", exchange=exchange_title(exchange))]
+    for label, value in profile.lines:
+        lines.append(f"{escape(label)}: {escape(value)}")
+    for fee in profile.fees:
+        parts = []
+        if fee.market:
+            parts.append(escape(fee.market))
+        if fee.level:
+            parts.append(lang("level {level}", level=escape(fee.level)))
+        maker = lang.number(fee.maker_pct) + "%" if fee.maker_pct is not None else "—"
+        taker = lang.number(fee.taker_pct) + "%" if fee.taker_pct is not None else "—"
+        parts.append(lang("maker {maker} · taker {taker}", maker=maker, taker=taker))
+        lines.append(lang("Fees: {fees}", fees=" · ".join(parts)))
     return "\n".join(lines)

@@ -45,6 +45,19 @@ def default_sandboxes(market: SimulatedMarket) -> list[SandboxServer]:
 DEMO_TOKEN = "1234567:SANDBOX-demo-token-not-a-secret"
 
 
+def demo_credentials() -> dict[str, list[str]]:
+    """What to type at /connect for each sandbox's demo account, in the order asked."""
+    from sandbox import alp, narkasa, wallex, wallexpay, wex
+
+    return {
+        "wallex": [wallex.DEMO_TOKEN],
+        "narkasa": [narkasa.DEMO_API_KEY, narkasa.DEMO_API_SECRET],
+        "alp": [alp.DEMO_API_KEY, alp.DEMO_API_SECRET],
+        "wex": [wex.DEMO_KEY, wex.DEMO_SECRET],
+        "wallexpay": [wallexpay.DEMO_KEY, wallexpay.DEMO_SECRET],
+    }
+
+
 @dataclass
 class SandboxStack:
     seed: int = 7

@@ -12,6 +12,7 @@ import asyncio
 import html
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,7 +43,11 @@ class TerminalChat:
         files_dir: str | None = None,
         first_reply_timeout: float = 20.0,
         quiet: float = 0.7,
+        handled: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
+        """``handled(key)`` waits until the bot has finished handling the update with that
+        key (``m:<chat>:<message id>`` or ``q:<callback query id>``); without it, the
+        chat waits for the first reply and then for a quiet moment."""
         self.emu = emulator
         self.user_id = user_id
         self.chat_id = user_id
@@ -51,6 +56,7 @@ class TerminalChat:
         self.first_reply_timeout = first_reply_timeout
         self.quiet = quiet
         self._seen: dict[int, tuple[Any, ...]] = {}
+        self.handled = handled
 
     def _state(self, message: dict[str, Any]) -> tuple[Any, ...]:
         return (
@@ -125,6 +131,27 @@ class TerminalChat:
                 return True
             self._show(more)
 
+    def _flush(self) -> bool:
+        """Print every bot message that is new or changed since last shown."""
+        shown = False
+        for message in self.emu.transcript(self.chat_id):
+            if self._changed(message):
+                self._show(message)
+                shown = True
+        return shown
+
+    async def _after(self, key: str) -> bool:
+        if self.handled is None:
+            return await self._collect()
+        try:
+            await asyncio.wait_for(self.handled(key), self.first_reply_timeout)
+        except TimeoutError:
+            pass
+        if not self._flush():
+            self._print("bot  (no reply)")
+            return False
+        return True
+
     def _last_with_buttons(self) -> dict[str, Any] | None:
         messages: list[dict[str, Any]] = self.emu.transcript(self.chat_id)
         for message in reversed(messages):
@@ -147,10 +174,12 @@ class TerminalChat:
             if target is None or not 1 <= index <= len(buttons_of(target)):
                 self._print("     (there is no such button)")
                 return False
-            await self.emu.press_button(self.user_id, self.chat_id, target["message_id"], index)
-        else:
-            await self.emu.send_text(self.user_id, line)
-        return await self._collect()
+            query_id = await self.emu.press_button(
+                self.user_id, self.chat_id, target["message_id"], index
+            )
+            return await self._after(f"q:{query_id}")
+        sent = await self.emu.send_text(self.user_id, line)
+        return await self._after(f"m:{self.chat_id}:{sent['message_id']}")
 
     async def run_script(self, lines: list[str]) -> int:
         """Feed every line; exit status 1 if any line got no reply at all."""

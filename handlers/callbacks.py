@@ -1,0 +1,60 @@
+"""Button presses: claim the one-time token, then run the action it was issued for.
+
+Every press is answered (Telegram shows a spinner until then). A press by someone else,
+a second press, or a press after expiry gets a short sentence and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.buttons import PREFIX, Press, Refusal
+from bot.context import BotContext
+from bot.i18n import Lang
+from handlers.lang import lang_for
+
+Action = Callable[[Update, BotContext, Press], Awaitable[None]]
+ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    def register(fn: Action) -> Action:
+        ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def refusal_text(lang: Lang, refusal: Refusal) -> str:
+    return {
+        Refusal.UNKNOWN: lang("This button is no longer valid."),
+        Refusal.NOT_YOURS: lang("This button belongs to someone else."),
+        Refusal.EXPIRED: lang("This button has expired. Send the command again."),
+        Refusal.USED: lang("This was already answered."),
+    }[refusal]
+
+
+async def on_press(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    result = await context.services.buttons.press(query.data, query.from_user.id)
+    if isinstance(result, Refusal):
+        lang = await lang_for(update, context)
+        await query.answer(refusal_text(lang, result), show_alert=True)
+        return
+    handler: Any = ACTIONS.get(result.action)
+    if handler is None:
+        lang = await lang_for(update, context)
+        await query.answer(refusal_text(lang, Refusal.UNKNOWN), show_alert=True)
+        return
+    await query.answer()
+    await handler(update, context, result)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(on_press, pattern=f"^{PREFIX}"))
