@@ -1,1 +1,3 @@
-"""Narkasa (Turkey): public market data over REST v3 (seed 001)."""
+"""Narkasa (Turkey), seed 001: public market data over REST v3 (``client``), one
+user's signed account (``account``, signing in ``auth``) and the market websocket
+(``stream``)."""

@@ -21,8 +21,20 @@ from exchanges.errors import (
     RejectedRequest,
     UnknownSymbol,
 )
-from exchanges.http import HttpReply
-from exchanges.models import BookLevel, Candle, Market, OrderBook, Side, Ticker, Trade
+from exchanges.http import HttpReply, decode_json
+from exchanges.models import (
+    Balance,
+    BookLevel,
+    Candle,
+    DepositAddress,
+    Fee,
+    Market,
+    OrderBook,
+    Side,
+    Tick,
+    Ticker,
+    Trade,
+)
 from exchanges.wire import as_list, as_mapping, field, from_timestamp, opt_decimal, to_decimal
 
 NAME = "narkasa"
@@ -75,6 +87,7 @@ UNKNOWN_SYMBOL_CODES = frozenset({"10037", "20006"})
 # permissions. 10010 ("Account not registered") is answered to signed calls whose key
 # belongs to no account, so it is a credentials problem too.
 AUTH_CODES = frozenset({"10010", "20000", "20001", "20002", "20003", "20004", "20011"})
+TIMESTAMP_EXCEEDED = "20004"
 
 
 def code_of(envelope: Mapping[str, Any]) -> str:
@@ -107,6 +120,17 @@ def envelope(reply: HttpReply, *, symbol: str = "") -> Mapping[str, Any]:
     return body
 
 
+def timestamp_rejected(reply: HttpReply) -> bool:
+    """Whether the answer is 20004 "Timestamp difference limit exceeded": our clock and
+    the server's differ by more than the window, which a signed client can cure by
+    reading the server's time, unlike every other refusal."""
+    try:
+        body = reply.json(NAME)
+        return isinstance(body, Mapping) and code_of(body) == TIMESTAMP_EXCEEDED
+    except BadResponse:
+        return False
+
+
 def pong(body: Mapping[str, Any]) -> None:
     if field(NAME, body, "data") != "PONG":
         raise BadResponse(NAME, "ping did not answer PONG")
@@ -114,6 +138,14 @@ def pong(body: Mapping[str, Any]) -> None:
 
 def server_time(body: Mapping[str, Any]) -> datetime:
     return _millis(field(NAME, body, "data"), "data")
+
+
+def server_time_ms(body: Mapping[str, Any]) -> int:
+    """``v3/api/time`` as whole milliseconds (what a signed ``timestamp`` is)."""
+    number = to_decimal(NAME, field(NAME, body, "data"), "data")
+    if number != number.to_integral_value():
+        raise BadResponse(NAME, "field 'data' is not a time in milliseconds")
+    return int(number)
 
 
 def listed_symbols(body: Mapping[str, Any]) -> list[str]:
@@ -258,3 +290,132 @@ def _taker_side(value: Any) -> Side | None:
     if value in (0, "0"):
         return Side.SELL
     return None
+
+
+# --- signed balance endpoints ---------------------------------------------------------
+
+
+def wallet(body: Mapping[str, Any]) -> list[Balance]:
+    """``balance/wallet``: every currency the answer lists, ``available`` free and
+    ``reserved`` (held by open orders and withdrawals) as locked. ``total`` is not
+    read: it is their sum, and recomputing it keeps one source of truth."""
+    out = []
+    for raw in as_list(NAME, field(NAME, body, "wallet"), "wallet"):
+        out.append(
+            Balance(
+                currency=_symbol(field(NAME, raw, "symbol")),
+                available=to_decimal(NAME, field(NAME, raw, "available"), "available"),
+                locked=to_decimal(NAME, field(NAME, raw, "reserved"), "reserved"),
+            )
+        )
+    return out
+
+
+def deposit_address(body: Mapping[str, Any], network: str | None = None) -> DepositAddress:
+    """The address of one channel of ``balance/deposit``.
+
+    Without ``network`` the first enabled channel; with it, the channel of that name
+    (case-insensitive). A disabled currency or channel raises ``RejectedRequest``
+    with the document's wording (10027 "Deposit disabled"); a network the currency
+    does not offer names the ones it does. The document's channel has no memo/tag
+    field, so ``memo`` stays None.
+    """
+    currency = as_mapping(NAME, field(NAME, body, "currency"), "currency")
+    symbol = _symbol(field(NAME, currency, "symbol"))
+    if not _flag(currency.get("enable", True), "enable"):
+        raise RejectedRequest(NAME, ERRORS["10027"])
+    channels = [
+        as_mapping(NAME, c, "channel")
+        for c in as_list(NAME, field(NAME, currency, "channels"), "channels")
+    ]
+    if network is None:
+        chosen = next((c for c in channels if _flag(c.get("enable", True), "enable")), None)
+        if chosen is None:
+            raise RejectedRequest(NAME, ERRORS["10027"])
+    else:
+        wanted = network.strip().upper()
+        chosen = next((c for c in channels if str(c.get("name", "")).upper() == wanted), None)
+        if chosen is None:
+            offered = ", ".join(str(c.get("name", "")) for c in channels) or "none"
+            raise RejectedRequest(
+                NAME, f"no deposit network {network!r} for {symbol}; offered: {offered}"
+            )
+        if not _flag(chosen.get("enable", True), "enable"):
+            raise RejectedRequest(NAME, ERRORS["10027"])
+    address = field(NAME, chosen, "address")
+    if not isinstance(address, str) or not address.strip():
+        raise BadResponse(NAME, "field 'address' is empty")
+    name = chosen.get("name")
+    return DepositAddress(
+        currency=symbol,
+        address=address.strip(),
+        network=str(name) if name else None,
+    )
+
+
+def market_fee(body: Mapping[str, Any]) -> Fee | None:
+    """Maker and taker commission of one ``market/info`` answer, as percentages.
+
+    ``commissionPercentage`` false means the commission is a fixed amount, which a
+    percentage cannot express: such a market gives None. ``commission`` alone (no
+    maker/taker split) stands for both.
+    """
+    info = as_mapping(NAME, field(NAME, body, "info"), "info")
+    if not _flag(info.get("commissionPercentage", True), "commissionPercentage"):
+        return None
+    both = opt_decimal(NAME, info.get("commission"), "commission")
+    maker = opt_decimal(NAME, info.get("commissionMaker"), "commissionMaker")
+    taker = opt_decimal(NAME, info.get("commissionTaker"), "commissionTaker")
+    maker = both if maker is None else maker
+    taker = both if taker is None else taker
+    if maker is None and taker is None:
+        return None
+    tiered = _flag(info.get("commissionTierBased", False), "commissionTierBased")
+    return Fee(
+        maker_pct=maker,
+        taker_pct=taker,
+        level="tier-based" if tiered else None,
+        market=str(field(NAME, info, "symbol")),
+    )
+
+
+# --- websocket ------------------------------------------------------------------------
+
+
+def stream_message(text: str) -> Mapping[str, Any]:
+    """One websocket frame as an object (numbers as Decimal), or BadResponse."""
+    return as_mapping(NAME, decode_json(NAME, text), "message")
+
+
+def stream_tick(message: Mapping[str, Any], now: datetime) -> Tick | None:
+    """A ``Tick`` from a pushed ``ticker``/``allTickers`` or ``trade`` payload; None for
+    any other push (orderBook, depth, candles, user streams).
+
+    The ticker payloads carry no time of their own (``openTime`` is the start of the
+    24h window), so they are stamped ``now``, the moment they arrived; a trade carries
+    its ``time`` (milliseconds). A best bid or ask of 0 means an empty side.
+    """
+    kind = message.get("type")
+    if kind in ("ticker", "allTickers"):
+        return Tick(
+            exchange=NAME,
+            symbol=_symbol(field(NAME, message, "symbol")),
+            price=to_decimal(NAME, field(NAME, message, "last"), "last"),
+            time=now,
+            bid=_price_or_none(message.get("firstBid"), "firstBid"),
+            ask=_price_or_none(message.get("firstAsk"), "firstAsk"),
+        )
+    if kind == "trade":
+        return Tick(
+            exchange=NAME,
+            symbol=_symbol(field(NAME, message, "symbol")),
+            price=to_decimal(NAME, field(NAME, message, "price"), "price"),
+            time=_millis(field(NAME, message, "time"), "time"),
+        )
+    return None
+
+
+def _symbol(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadResponse(NAME, "field 'symbol' is not a symbol")
+    return value.strip()

@@ -28,14 +28,36 @@ Where the document is silent:
 - Trade ``type``: 0 when the buyer was the maker (a sell took the book), 1 when the
   buyer was the taker, per the document's trade-stream table.
 
-Structure: ``public_routes()`` is one group of routes; the signed endpoints (a later
-task) become a second group added in ``app()``, sharing ``ok``/``error`` and the
-error table below. ``fail_with`` makes every ``/v3/api`` request answer one documented
-error code, so tests can see each entry of the table travel end to end.
+Signed endpoints (``private_routes()``): ``balance/wallet`` (GET, as "Get User
+Wallet" documents it, and POST, as its "API Authentication Test" and the signed
+example send it), ``balance/currencies`` (GET) and ``balance/deposit`` (POST). The
+check of key, signature and timestamp window is ``accounts.check_signed`` (its
+docstring lists each refusal and its code). Accounts are added with
+``add_account``; one demo account (``DEMO_API_KEY``/``DEMO_API_SECRET``) exists from
+the start. The wallet lists every currency the sandbox knows (zeros where nothing is
+held). ``balance/deposit`` answers 20005 without ``symbol``, 10037 for an unknown
+one, 10026 for an account without identity verification and 10027 "Deposit
+disabled" for a currency whose deposits are closed; a disabled channel is listed
+with ``"enable": false``.
+
+The websocket (``stream.py``) is served at ``/ws`` from the same SimulatedMarket;
+this class is its feed (``stream_error``/``stream_update``) and passes on its test
+hooks (``push``, ``drop_connections``, ``silent``, ``stream_subscriptions``).
+Payloads follow the document's examples stream by stream: ``ticker`` carries no
+``changePercent``/``openTime`` (its example has neither), ``allTickers`` both; a
+trade's ``tradeType`` is 1 when the buyer took the book; a ``candles`` kline's
+``closeTime`` is the moment of its latest update (the example's is 223 s after an m5
+open, so not the interval's end).
+
+Structure: ``public_routes()`` and ``private_routes()`` are two groups of routes,
+sharing ``ok``/``error`` and the error table below. ``fail_with`` makes every
+``/v3/api`` request answer one documented error code, so tests can see each entry of
+the table travel end to end.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -44,6 +66,22 @@ from aiohttp import web
 
 from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket, quantize
+from sandbox.narkasa.accounts import (
+    CURRENCIES,
+    CURRENCY_BY_SYMBOL,
+    DEMO_API_KEY,
+    DEMO_API_SECRET,
+    DEMO_BALANCES,
+    DEPOSIT_DISABLED,
+    IDENTITY_REQUIRED,
+    KEY_HEADER,
+    Account,
+    Refused,
+    check_signed,
+    make_account,
+)
+from sandbox.narkasa.stream import PATH as WS_PATH
+from sandbox.narkasa.stream import StreamHub, Subscription
 from sandbox.wire import json_response
 
 PREFIX = "/v3/api"
@@ -111,6 +149,8 @@ INTERVALS: dict[str, int] = {
     "d1": 86400,
 }
 DEFAULT_INTERVAL = "m1"
+STREAM_TYPES = ("ticker", "candles", "orderBook", "depth", "trade")
+STREAM_TRADES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,14 +204,66 @@ class NarkasaSandbox:
         self.harness = Harness()
         self.markets = {m.symbol: m for m in MARKETS}
         self.fail_with: int | None = None
+        self.accounts: dict[str, Account] = {}
+        self.stream = StreamHub(self)
+        self.add_account(DEMO_API_KEY, DEMO_API_SECRET, balances=DEMO_BALANCES)
 
     def env_vars(self, url: str) -> dict[str, str]:
-        return {"NARKASA_API_URL": url}
+        scheme, _, rest = url.partition("://")
+        ws_scheme = "wss" if scheme == "https" else "ws"
+        return {"NARKASA_API_URL": url, "NARKASA_WS_URL": f"{ws_scheme}://{rest}{WS_PATH}"}
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.harness.middleware, self._forced_error])
         app.add_routes(self.public_routes())
+        app.add_routes(self.private_routes())
+        self.stream.install(app)
         return app
+
+    # --- accounts -------------------------------------------------------------------
+    def add_account(
+        self,
+        key: str | None = None,
+        secret: str | None = None,
+        *,
+        balances: Mapping[str, tuple[Decimal | str, Decimal | str]] | None = None,
+        addresses: Mapping[tuple[str, str], str] | None = None,
+        registered: bool = True,
+        verified: bool = True,
+        allowed_ips: Iterable[str] | None = None,
+    ) -> Account:
+        """A new account (fresh 64-character key and secret unless given); balances
+        are ``{currency: (available, reserved)}``, addresses ``{(currency, channel):
+        address}`` (others are generated, stable per key)."""
+        account = make_account(
+            key,
+            secret,
+            balances=balances,
+            addresses=addresses,
+            registered=registered,
+            verified=verified,
+            allowed_ips=allowed_ips,
+        )
+        self.accounts[account.key] = account
+        return account
+
+    # --- websocket test hooks ---------------------------------------------------------
+    @property
+    def silent(self) -> bool:
+        return self.stream.silent
+
+    @silent.setter
+    def silent(self, value: bool) -> None:
+        self.stream.silent = value
+
+    async def push(self, symbol: str) -> list[dict[str, Any]]:
+        return await self.stream.push(symbol)
+
+    async def drop_connections(self) -> None:
+        await self.stream.drop_connections()
+
+    def stream_subscriptions(self) -> list[set[tuple[str, str | None]]]:
+        return self.stream.subscriptions()
 
     def public_routes(self) -> list[web.RouteDef]:
         return [
@@ -361,3 +453,181 @@ class NarkasaSandbox:
             for tr in self.market.trades(m.base, m.quote, TRADES_SERVED, VENUE)
         ]
         return ok(trades=out)
+
+    # --- signed endpoints -------------------------------------------------------------
+    def private_routes(self) -> list[web.RouteDef]:
+        return [
+            web.get(f"{PREFIX}/balance/wallet", self.wallet),
+            web.post(f"{PREFIX}/balance/wallet", self.wallet),
+            web.get(f"{PREFIX}/balance/currencies", self.currencies),
+            web.post(f"{PREFIX}/balance/deposit", self.deposit),
+        ]
+
+    def _signed(self, request: web.Request) -> tuple[Account, dict[str, str]] | web.Response:
+        try:
+            return check_signed(
+                self.accounts,
+                key=request.headers.get(KEY_HEADER),
+                raw_query=request.rel_url.raw_query_string,
+                now_ms=millis(self.market.now()),
+                remote=request.remote,
+            )
+        except Refused as refused:
+            return error(refused.code)
+
+    async def wallet(self, request: web.Request) -> web.Response:
+        signed = self._signed(request)
+        if isinstance(signed, web.Response):
+            return signed
+        account, _ = signed
+        return ok(wallet=account.wallet())
+
+    async def currencies(self, request: web.Request) -> web.Response:
+        signed = self._signed(request)
+        if isinstance(signed, web.Response):
+            return signed
+        return ok(currencies=[{"id": c.id, "symbol": c.symbol, "name": c.name} for c in CURRENCIES])
+
+    async def deposit(self, request: web.Request) -> web.Response:
+        signed = self._signed(request)
+        if isinstance(signed, web.Response):
+            return signed
+        account, params = signed
+        symbol = params.get("symbol")
+        if not symbol:
+            return error(MISSING_PARAMETERS)
+        currency = CURRENCY_BY_SYMBOL.get(symbol)
+        if currency is None:
+            return error(INVALID_SYMBOL)
+        if not account.verified:
+            return error(IDENTITY_REQUIRED)
+        if not currency.deposit_enabled:
+            return error(DEPOSIT_DISABLED)
+        channels = [
+            {"name": ch.name, "address": account.address(currency, ch), "enable": ch.enabled}
+            for ch in currency.channels
+        ]
+        return ok(
+            currency={
+                "id": currency.id,
+                "symbol": currency.symbol,
+                "name": currency.name,
+                "enable": True,
+                "minimumDepositAmount": currency.min_deposit,
+                "maxLength": currency.places,
+                "channels": channels,
+            }
+        )
+
+    # --- websocket feed -------------------------------------------------------------
+    def stream_error(self, sub: Subscription) -> str | None:
+        if sub.type == "allTickers":
+            return None
+        if sub.type not in STREAM_TYPES:
+            return ERRORS[INVALID_REQUEST]
+        if sub.symbol is None:
+            return ERRORS[MISSING_PARAMETERS]
+        if sub.symbol not in self.markets:
+            return ERRORS[INVALID_SYMBOL]
+        if sub.type == "candles" and sub.interval not in INTERVALS:
+            return ERRORS[INVALID_REQUEST]
+        return None
+
+    def stream_update(
+        self, sub: Subscription, last: Any, force: bool, only: str | None = None
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        if sub.type == "allTickers":
+            return self._all_tickers_update(last, force, only)
+        m = self.markets[sub.symbol or ""]
+        if sub.type == "trade":
+            return self._trade_update(m, last, force)
+        state, payload = self._stream_payload(sub, m)
+        changed = force or (last is not None and state != last)
+        return state, [payload] if changed else []
+
+    def _ticker_payload(self, m: NarkasaMarket, kind: str) -> dict[str, Any]:
+        stats = self._stats(m)
+        if kind == "ticker":  # the document's ticker example has these fields only
+            stats.pop("changePercent")
+            stats.pop("openTime")
+        return {"type": kind, "symbol": m.symbol, **stats}
+
+    def _all_tickers_update(
+        self, last: Any, force: bool, only: str | None
+    ) -> tuple[dict[str, Decimal], list[dict[str, Any]]]:
+        previous: dict[str, Decimal] = last if isinstance(last, dict) else {}
+        state: dict[str, Decimal] = {}
+        payloads: list[dict[str, Any]] = []
+        for m in self.markets.values():
+            payload = self._ticker_payload(m, "allTickers")
+            state[m.symbol] = payload["last"]
+            if force:
+                wanted = only is None or only == m.symbol
+            else:
+                wanted = last is not None and previous.get(m.symbol) != payload["last"]
+            if wanted:
+                payloads.append(payload)
+        return state, payloads
+
+    def _trade_update(
+        self, m: NarkasaMarket, last: Any, force: bool
+    ) -> tuple[int, list[dict[str, Any]]]:
+        recent = self.market.trades(m.base, m.quote, STREAM_TRADES, VENUE)
+        newest = recent[0].trade_id
+        if force:
+            chosen = recent[:1]
+        elif last is None:
+            chosen = []
+        else:
+            chosen = [t for t in reversed(recent) if t.trade_id > last]
+        payloads = [
+            {
+                "type": "trade",
+                "symbol": m.symbol,
+                "amount": quantize(t.amount, m.amount_places),
+                "price": quantize(t.price, m.price_places),
+                "tradeType": 1 if t.is_buy else 0,
+                "time": millis(t.time),
+            }
+            for t in chosen
+        ]
+        return newest, payloads
+
+    def _stream_payload(self, sub: Subscription, m: NarkasaMarket) -> tuple[Any, dict[str, Any]]:
+        """(state, payload) of a one-market stream other than ``trade``."""
+        if sub.type == "ticker":
+            payload = self._ticker_payload(m, "ticker")
+            return payload["last"], payload
+        if sub.type == "orderBook":
+            bids, asks = self.market.book(m.base, m.quote, 1, VENUE)
+            bid, ask = self._levels(m, bids, False)[0], self._levels(m, asks, False)[0]
+            payload = {
+                "type": "orderBook",
+                "symbol": m.symbol,
+                "bidPrice": bid["price"],
+                "bidAmount": bid["amount"],
+                "askPrice": ask["price"],
+                "askAmount": ask["amount"],
+            }
+            return (bid["price"], bid["amount"], ask["price"], ask["amount"]), payload
+        if sub.type == "depth":
+            bids, asks = self.market.book(m.base, m.quote, DEPTH_LEVELS, VENUE)
+            book = {"bids": self._levels(m, bids, True), "asks": self._levels(m, asks, True)}
+            state = tuple((lv["price"], lv["amount"]) for lv in book["bids"] + book["asks"])
+            return state, {"type": "depth", "symbol": m.symbol, "depth": book}
+        seconds = INTERVALS[sub.interval or DEFAULT_INTERVAL]
+        now = self.market.now()
+        candles = self.market.candles(m.base, m.quote, seconds, now - seconds, now, VENUE)
+        c = candles[-1]
+        kline = {
+            "openTime": c.time * 1000,
+            "open": quantize(c.open, m.price_places),
+            "low": quantize(c.low, m.price_places),
+            "high": quantize(c.high, m.price_places),
+            "close": quantize(c.close, m.price_places),
+            "volume": quantize(c.volume, m.amount_places),
+            "closeTime": millis(now),
+        }
+        kline_state = tuple(v for k, v in kline.items() if k != "closeTime")
+        payload = {"type": "candles", "symbol": m.symbol, "interval": sub.interval, "kline": kline}
+        return kline_state, payload

@@ -282,5 +282,6 @@ async def test_a_stalled_server_times_out(
 
 def test_env_vars_point_the_bot_at_the_sandbox(sim: SimulatedMarket) -> None:
     assert NarkasaSandbox(sim).env_vars("http://127.0.0.1:9") == {
-        "NARKASA_API_URL": "http://127.0.0.1:9"
+        "NARKASA_API_URL": "http://127.0.0.1:9",
+        "NARKASA_WS_URL": "ws://127.0.0.1:9/ws",
     }
