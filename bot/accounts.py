@@ -217,7 +217,13 @@ class AccountService:
             rows = await repo.of_user(session, user_id)
         return [
             AccountSummary(
-                r.exchange, r.key_hint, r.label, r.can_withdraw, r.rights, r.created_at, r.last_used_at
+                r.exchange,
+                r.key_hint,
+                r.label,
+                r.can_withdraw,
+                r.rights,
+                r.created_at,
+                r.last_used_at,
             )
             for r in rows
         ]
@@ -260,7 +266,9 @@ class AccountService:
             async with self.session(user_id, exchange) as client:
                 found = await self._call(exchange, client.balances())
             return [ExchangeBalances(exchange, found, None)]
-        connected = [a.exchange for a in await self.accounts(user_id) if a.exchange in self.factories]
+        connected = [
+            a.exchange for a in await self.accounts(user_id) if a.exchange in self.factories
+        ]
         if not connected:
             raise NoAccounts("no account connected")
 

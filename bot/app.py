@@ -24,6 +24,7 @@ from bot.context import BotContext, Services, attach
 from bot.health import Health
 from bot.http import HttpServer
 from bot.i18n import I18n
+from bot.logs import quiet_libraries
 from bot.market import MarketService
 from bot.rates import RatesService
 from exchanges.http import HttpPipeline
@@ -69,6 +70,7 @@ def build_services(settings: Settings) -> Services:
 
 
 def build_application(settings: Settings, services: Services | None = None) -> App:
+    quiet_libraries()
     services = services or build_services(settings)
     root = settings.telegram_api_url
     app: App = (

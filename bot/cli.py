@@ -57,39 +57,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-class HandledUpdates:
-    """Tells the demo chat when the bot has finished with an update, so the transcript
-    shows each reply under the line that caused it, however slow the upstream was."""
-
-    GROUP = 1_000_000  # after every real handler group
-
-    def __init__(self) -> None:
-        self._done: dict[str, asyncio.Event] = {}
-
-    def _event(self, key: str) -> asyncio.Event:
-        return self._done.setdefault(key, asyncio.Event())
-
-    async def record(self, update: object, _: object) -> None:
-        from telegram import Update as TgUpdate
-
-        if not isinstance(update, TgUpdate):
-            return
-        if update.callback_query is not None:
-            self._event(f"q:{update.callback_query.id}").set()
-        elif update.effective_message is not None and update.effective_chat is not None:
-            key = f"m:{update.effective_chat.id}:{update.effective_message.message_id}"
-            self._event(key).set()
-
-    async def wait(self, key: str) -> None:
-        await self._event(key).wait()
-        self._done.pop(key, None)
-
-
 async def _demo(script: str | None, flood: bool) -> int:
-    from telegram import Update
-    from telegram.ext import TypeHandler
-
     from bot.app import build_application, serve
+    from bot.handled import HandledUpdates
     from sandbox.runner import SandboxStack
     from sandbox.terminal import TerminalChat
 
@@ -119,8 +89,7 @@ async def _demo(script: str | None, flood: bool) -> int:
             ready_wait.cancel()
             await bot_task  # re-raises the start-up failure
             return 1
-        handled = HandledUpdates()
-        app.add_handler(TypeHandler(Update, handled.record), group=HandledUpdates.GROUP)
+        handled = HandledUpdates.attach(app)
         chat = TerminalChat(
             stack.telegram, user.id, out=sys.stdout, files_dir=workdir, handled=handled.wait
         )
@@ -173,10 +142,43 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    import base64
-    import secrets
+    from storage.secrets import new_master_key
 
-    print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    print(new_master_key())
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    """Re-wrap every stored secret under the first key of SARRAF_MASTER_KEY."""
+    settings = _settings()
+    setup_logging(settings.log_level_number, settings.log_format)
+    from bot.app import build_services
+    from storage.secrets import SecretsError
+
+    async def rotate() -> int:
+        services = build_services(settings)
+        try:
+            await services.db.upgrade()
+            return await services.accounts.rotate()
+        finally:
+            await services.close()
+
+    try:
+        changed = asyncio.run(rotate())
+    except SecretsError as exc:
+        print(f"sarraf rotate-key: {exc}", file=sys.stderr)
+        return 1
+    print(f"re-encrypted {changed} stored secret(s) under the newest master key")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings()
+    setup_logging(settings.log_level_number, settings.log_format)
+    from storage.db import upgrade_schema
+
+    upgrade_schema(settings.database_url)
+    print("database schema is up to date")
     return 0
 
 
@@ -207,6 +209,14 @@ def parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(func=cmd_sandbox)
     keygen = sub.add_parser("keygen", help="print a new master key")
     keygen.set_defaults(func=cmd_keygen)
+    rotate = sub.add_parser(
+        "rotate-key", help="re-encrypt every stored secret under the first SARRAF_MASTER_KEY"
+    )
+    rotate.set_defaults(func=cmd_rotate_key)
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="bring the schema up to date (Alembic)")
+    upgrade.set_defaults(func=cmd_db_upgrade)
     return p
 
 

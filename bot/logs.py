@@ -53,13 +53,22 @@ def setup_logging(level: int, fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every Bot API request at INFO, URL (and so token) included.
+    quiet_libraries(level)
+
+
+def quiet_libraries(level: int = logging.DEBUG) -> None:
+    """Keep libraries that log payloads below the level where they would leak.
+
+    httpx logs every Bot API request URL (with the token) at INFO. At DEBUG,
+    python-telegram-bot logs every update and API result in full — including a message
+    that carried an API secret before the bot deleted it. Sarraf's own loggers follow
+    SARRAF_LOG_LEVEL; these never go below the floors set here, whoever configured
+    logging (so tests capturing at DEBUG see what production would write).
+    """
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     logging.getLogger("httpcore").setLevel(max(level, logging.WARNING))
-    # At DEBUG, python-telegram-bot logs every update and every API result in full —
-    # including the message that carried an API secret before the bot deleted it.
-    # Sarraf's own loggers follow SARRAF_LOG_LEVEL; these stay at INFO or above.
     logging.getLogger("telegram").setLevel(max(level, logging.INFO))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(max(level, logging.WARNING))
     # mplfinance's styles ask for a font weight DejaVu lacks; matplotlib substitutes it.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)

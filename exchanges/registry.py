@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from exchanges.accounts import AccountClient
+from exchanges.alp.account import AlpAccount
 from exchanges.alp.client import AlpClient
 from exchanges.base import MarketDataClient
 from exchanges.http import HttpPipeline
+from exchanges.narkasa.account import NarkasaAccount
 from exchanges.narkasa.client import NarkasaClient
-from exchanges.wallex.client import WallexClient
 from exchanges.wallex.account import WallexAccount
+from exchanges.wallex.client import WallexClient
 from exchanges.wallexpay.account import WallexPayAccount
 from exchanges.wex.account import WexAccount
 from exchanges.wex.client import WexClient
@@ -27,6 +29,8 @@ MARKET_CLIENTS: dict[str, type[MarketDataClient]] = {
 }
 ACCOUNT_CLIENTS: dict[str, type[AccountClient]] = {
     "wallex": WallexAccount,
+    "narkasa": NarkasaAccount,
+    "alp": AlpAccount,
     "wex": WexAccount,
     "wallexpay": WallexPayAccount,
 }

@@ -54,8 +54,12 @@ def _exchange_arg(command: str, args: list[str], context: BotContext) -> str:
         raise UsageError(command, "Which exchange? One of: {names}.", names=", ".join(names))
     name = args[0].lower()
     if name not in names:
-        raise UsageError(command, "I can't connect “{name}”. I can connect: {names}.",
-                         name=args[0], names=", ".join(names))
+        raise UsageError(
+            command,
+            "I can't connect “{name}”. I can connect: {names}.",
+            name=args[0],
+            names=", ".join(names),
+        )
     return name
 
 
@@ -63,8 +67,14 @@ async def connect_start(update: Update, context: BotContext) -> int:
     chat = update.effective_chat
     lang = await lang_for(update, context)
     if chat is None or chat.type != ChatType.PRIVATE:
-        await reply(update, lang("Never share exchange keys in a group. Send /connect to me in a "
-                                 "private chat: open @{bot}.", bot=context.bot.username))
+        await reply(
+            update,
+            lang(
+                "Never share exchange keys in a group. Send /connect to me in a "
+                "private chat: open @{bot}.",
+                bot=context.bot.username,
+            ),
+        )
         return ConversationHandler.END
     args = clean_args(context.args)
     exchange = _exchange_arg("connect", args, context)
@@ -74,15 +84,24 @@ async def connect_start(update: Update, context: BotContext) -> int:
     names = ", ".join(lang(f.label) for f in fields)
     await reply(
         update,
-        "\n".join([
-            lang("Connecting {exchange}. I will ask for: {fields}.",
-                 exchange=texts.exchange_title(exchange), fields=escape(names)),
-            lang("I delete each message with a key as soon as I have read it, check the keys "
-                 "with {exchange}, and store them encrypted. /cancel stops at any step.",
-                 exchange=texts.exchange_title(exchange)),
-            lang("Tip: create a key with read and trade rights only; a key that can withdraw "
-                 "is a risk wherever it is stored."),
-        ]),
+        "\n".join(
+            [
+                lang(
+                    "Connecting {exchange}. I will ask for: {fields}.",
+                    exchange=texts.exchange_title(exchange),
+                    fields=escape(names),
+                ),
+                lang(
+                    "I delete each message with a key as soon as I have read it, check the keys "
+                    "with {exchange}, and store them encrypted. /cancel stops at any step.",
+                    exchange=texts.exchange_title(exchange),
+                ),
+                lang(
+                    "Tip: create a key with read and trade rights only; a key that can withdraw "
+                    "is a risk wherever it is stored."
+                ),
+            ]
+        ),
     )
     await _ask(update, context, state)
     return ASKING
@@ -92,9 +111,14 @@ async def _ask(update: Update, context: BotContext, state: dict[str, Any]) -> No
     lang = await lang_for(update, context)
     fields = context.services.accounts.fields(state["exchange"])
     field = fields[len(state["values"])]
-    await reply(update, lang("Send your {exchange} {label}.",
-                             exchange=texts.exchange_title(state["exchange"]),
-                             label=escape(lang(field.label))))
+    await reply(
+        update,
+        lang(
+            "Send your {exchange} {label}.",
+            exchange=texts.exchange_title(state["exchange"]),
+            label=escape(lang(field.label)),
+        ),
+    )
 
 
 def _forget(context: BotContext) -> None:
@@ -119,9 +143,14 @@ async def connect_value(update: Update, context: BotContext) -> int:
     fields = services.accounts.fields(exchange)
     field = fields[len(state["values"])]
     if not text.strip() or any(c.isspace() for c in text.strip()):
-        await reply(update, lang("That does not look like a {label}: it should be one word "
-                                 "without spaces. Send it again, or /cancel.",
-                                 label=escape(lang(field.label))))
+        await reply(
+            update,
+            lang(
+                "That does not look like a {label}: it should be one word "
+                "without spaces. Send it again, or /cancel.",
+                label=escape(lang(field.label)),
+            ),
+        )
         return ASKING
     state["values"][field.name] = Secret(text.strip())
     del text
@@ -138,14 +167,24 @@ async def connect_value(update: Update, context: BotContext) -> int:
             user.id, exchange, values, first_name=user.first_name, language_code=user.language_code
         )
     except AuthenticationError:
-        await reply(update, lang("{exchange} did not accept these credentials, so I stored "
-                                 "nothing. Check them and send /connect {name} again.",
-                                 exchange=texts.exchange_title(exchange), name=exchange))
+        await reply(
+            update,
+            lang(
+                "{exchange} did not accept these credentials, so I stored "
+                "nothing. Check them and send /connect {name} again.",
+                exchange=texts.exchange_title(exchange),
+                name=exchange,
+            ),
+        )
         return ConversationHandler.END
     except ExchangeError as exc:
         text_error = sentence(lang, exc, "connect") or ""
-        await reply(update, text_error + "\n" + lang("Nothing was stored. Try /connect {name} "
-                                                    "again later.", name=exchange))
+        await reply(
+            update,
+            text_error
+            + "\n"
+            + lang("Nothing was stored. Try /connect {name} again later.", name=exchange),
+        )
         return ConversationHandler.END
     finally:
         values.clear()
@@ -169,8 +208,10 @@ async def connect_cancel(update: Update, context: BotContext) -> int:
 async def connect_timeout(update: Update, context: BotContext) -> int:
     _forget(context)
     lang = await lang_for(update, context)
-    await reply(update, lang("/connect timed out and nothing was stored. Send /connect again "
-                             "when you are ready."))
+    await reply(
+        update,
+        lang("/connect timed out and nothing was stored. Send /connect again when you are ready."),
+    )
     return ConversationHandler.END
 
 
@@ -185,8 +226,10 @@ async def secret_in_group(update: Update, context: BotContext) -> None:
         deleted = True
     except TelegramError:
         deleted = False
-    text = lang("That looked like an API key or secret. Never post keys in a group; revoke "
-                "it at the exchange and use /connect in a private chat with me.")
+    text = lang(
+        "That looked like an API key or secret. Never post keys in a group; revoke "
+        "it at the exchange and use /connect in a private chat with me."
+    )
     if not deleted:
         text += "\n" + lang("I could not delete it: please delete it yourself now.")
     await reply(update, text)
@@ -208,15 +251,32 @@ async def disconnect(update: Update, context: BotContext) -> None:
     exchange = _exchange_arg("disconnect", clean_args(context.args), context)
     lang = await lang_for(update, context)
     if not await context.services.accounts.is_connected(user.id, exchange):
-        await reply(update, lang("You have no {exchange} account connected.",
-                                 exchange=texts.exchange_title(exchange)))
+        await reply(
+            update,
+            lang(
+                "You have no {exchange} account connected.", exchange=texts.exchange_title(exchange)
+            ),
+        )
         return
-    markup = await one_time_keyboard(context, user.id, chat.id, [[
-        (lang("Disconnect"), "disconnect", {"exchange": exchange}),
-        (lang("Keep it"), "keep", {"exchange": exchange}),
-    ]])
-    await reply(update, lang("Remove your {exchange} account and its stored keys?",
-                             exchange=texts.exchange_title(exchange)), markup=markup)
+    markup = await one_time_keyboard(
+        context,
+        user.id,
+        chat.id,
+        [
+            [
+                (lang("Disconnect"), "disconnect", {"exchange": exchange}),
+                (lang("Keep it"), "keep", {"exchange": exchange}),
+            ]
+        ],
+    )
+    await reply(
+        update,
+        lang(
+            "Remove your {exchange} account and its stored keys?",
+            exchange=texts.exchange_title(exchange),
+        ),
+        markup=markup,
+    )
 
 
 @action("disconnect")
@@ -226,9 +286,14 @@ async def on_disconnect(update: Update, context: BotContext, press: Press) -> No
     exchange = str(press.payload["exchange"])
     removed = await context.services.accounts.disconnect(user.id, exchange)
     lang = await lang_for(update, context)
-    text = (lang("Disconnected {exchange}; its keys are deleted. Revoke them at the exchange too.",
-                 exchange=texts.exchange_title(exchange)) if removed
-            else lang("It was already disconnected."))
+    text = (
+        lang(
+            "Disconnected {exchange}; its keys are deleted. Revoke them at the exchange too.",
+            exchange=texts.exchange_title(exchange),
+        )
+        if removed
+        else lang("It was already disconnected.")
+    )
     await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
 

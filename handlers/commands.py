@@ -52,16 +52,24 @@ COMMANDS: tuple[Command, ...] = (
         "/chart wallex BTC/TMN 1h",
     ),
     Command("lang", "/lang en|fa|tr|ru", N_("Language of my replies in this chat"), "/lang fa"),
-    Command("connect", "/connect EXCHANGE", N_("Connect your exchange account (private chat)"),
-            "/connect wex"),
+    Command(
+        "connect",
+        "/connect EXCHANGE",
+        N_("Connect your exchange account (private chat)"),
+        "/connect wex",
+    ),
     Command("accounts", "/accounts", N_("Your connected accounts, keys masked")),
     Command("disconnect", "/disconnect EXCHANGE", N_("Remove a connected account")),
-    Command("balance", "/balance [EXCHANGE]", N_("Your balances, available and locked"),
-            "/balance"),
-    Command("deposit", "/deposit EXCHANGE CURRENCY [NETWORK]",
-            N_("Your deposit address with a QR code"), "/deposit wex BTC"),
-    Command("profile", "/profile EXCHANGE", N_("Account profile and fee level"),
-            "/profile wallex"),
+    Command(
+        "balance", "/balance [EXCHANGE]", N_("Your balances, available and locked"), "/balance"
+    ),
+    Command(
+        "deposit",
+        "/deposit EXCHANGE CURRENCY [NETWORK]",
+        N_("Your deposit address with a QR code"),
+        "/deposit wex BTC",
+    ),
+    Command("profile", "/profile EXCHANGE", N_("Account profile and fee level"), "/profile wallex"),
     Command("cancel", "/cancel", N_("Stop the current step")),
 )
 BY_NAME = {c.name: c for c in COMMANDS}

@@ -14,8 +14,8 @@ from telegram import Update
 from telegram.error import Forbidden, RetryAfter
 from telegram.error import NetworkError as TelegramNetworkError
 
-from bot.context import BotContext
 from bot.accounts import NoAccounts, NoAccountSupport, NotConnected, StoredSecretUnreadable
+from bot.context import BotContext
 from bot.errors import NotListedAnywhere, UnknownExchange
 from bot.i18n import Lang
 from bot.rates import RatesNotConfigured
@@ -72,20 +72,31 @@ def sentence(lang: Lang, error: BaseException, command: str) -> str | None:
             "\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else ""
         )
     if isinstance(error, NotConnected):
-        return lang("You have no {exchange} account connected. Connect it with /connect {name}.",
-                    exchange=exchange_title(error.exchange), name=error.exchange)
+        return lang(
+            "You have no {exchange} account connected. Connect it with /connect {name}.",
+            exchange=exchange_title(error.exchange),
+            name=error.exchange,
+        )
     if isinstance(error, NoAccounts):
         return lang("No account connected yet. Connect one with /connect EXCHANGE.")
     if isinstance(error, NoAccountSupport):
-        return lang("I can't connect accounts on {exchange}.", exchange=exchange_title(error.exchange))
+        return lang(
+            "I can't connect accounts on {exchange}.", exchange=exchange_title(error.exchange)
+        )
     if isinstance(error, StoredSecretUnreadable):
-        return lang("I can't open your stored {exchange} keys (the operator changed the master "
-                    "key). Please /disconnect {name} and /connect {name} again.",
-                    exchange=exchange_title(error.exchange), name=error.exchange)
+        return lang(
+            "I can't open your stored {exchange} keys (the operator changed the master "
+            "key). Please /disconnect {name} and /connect {name} again.",
+            exchange=exchange_title(error.exchange),
+            name=error.exchange,
+        )
     if isinstance(error, AuthenticationError):
-        return lang("{exchange} no longer accepts your key (revoked or expired?). "
-                    "Connect it again with /connect {name}.",
-                    exchange=exchange_title(error.exchange), name=error.exchange)
+        return lang(
+            "{exchange} no longer accepts your key (revoked or expired?). "
+            "Connect it again with /connect {name}.",
+            exchange=exchange_title(error.exchange),
+            name=error.exchange,
+        )
     if isinstance(error, RatesNotConfigured):
         return lang(
             "WallexPay rates are not set up on this bot: the operator needs to set "

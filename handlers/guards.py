@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -13,7 +13,7 @@ from bot.context import BotContext
 from handlers.lang import lang_for
 from handlers.reply import reply
 
-Handler = Callable[[Update, BotContext], Awaitable[Any]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 
 def private_only(handler: Handler) -> Handler:

@@ -20,5 +20,8 @@ async def one_time_keyboard(
     flat = [(action, payload) for row in rows for _, action, payload in row]
     tokens = iter(await context.services.buttons.issue(user_id, chat_id, flat))
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=next(tokens)) for label, _, _ in row] for row in rows]
+        [
+            [InlineKeyboardButton(label, callback_data=next(tokens)) for label, _, _ in row]
+            for row in rows
+        ]
     )

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 
-from bot.i18n import Lang
 from bot.accounts import AccountSummary, ExchangeBalances
+from bot.i18n import Lang
 from bot.market import Comparison
 from bot.rates import RatesView
 from exchanges.models import (
@@ -358,18 +358,31 @@ def yes_no(lang: Lang, value: bool | None) -> str:
 
 
 def connected_text(lang: Lang, exchange: str, check: AccountCheck) -> str:
-    lines = [lang("✅ {exchange} is connected. Your keys are stored encrypted.",
-                  exchange=exchange_title(exchange))]
+    lines = [
+        lang(
+            "✅ {exchange} is connected. Your keys are stored encrypted.",
+            exchange=exchange_title(exchange),
+        )
+    ]
     if check.account_label:
         lines.append(lang("Account: {label}", label=escape(check.account_label)))
     rights = check.rights
     if rights is not None:
-        lines.append(lang("Key rights: read {info} · trade {trade} · withdraw {withdraw}",
-                          info=yes_no(lang, rights.info), trade=yes_no(lang, rights.trade),
-                          withdraw=yes_no(lang, rights.withdraw)))
+        lines.append(
+            lang(
+                "Key rights: read {info} · trade {trade} · withdraw {withdraw}",
+                info=yes_no(lang, rights.info),
+                trade=yes_no(lang, rights.trade),
+                withdraw=yes_no(lang, rights.withdraw),
+            )
+        )
         if rights.withdraw:
-            lines.append(lang("⚠️ <b>This key can withdraw funds.</b> Anyone who gets it can empty "
-                              "your account. Prefer a key without withdrawal rights."))
+            lines.append(
+                lang(
+                    "⚠️ <b>This key can withdraw funds.</b> Anyone who gets it can empty "
+                    "your account. Prefer a key without withdrawal rights."
+                )
+            )
     lines.append(lang("Try /balance {name} or /deposit {name} BTC.", name=exchange))
     return "\n".join(lines)
 
@@ -385,9 +398,13 @@ def accounts_text(lang: Lang, accounts: Sequence[AccountSummary]) -> str:
         return lang("No account connected yet. Connect one with /connect EXCHANGE.")
     lines = [lang("<b>Connected accounts</b>")]
     for a in accounts:
-        line = lang("{exchange}: key {hint}… · connected {created} · last used {used}",
-                    exchange=f"<b>{exchange_title(a.exchange)}</b>", hint=escape(a.key_hint),
-                    created=_when(lang, a.created_at), used=_when(lang, a.last_used_at))
+        line = lang(
+            "{exchange}: key {hint}… · connected {created} · last used {used}",
+            exchange=f"<b>{exchange_title(a.exchange)}</b>",
+            hint=escape(a.key_hint),
+            created=_when(lang, a.created_at),
+            used=_when(lang, a.last_used_at),
+        )
         if a.can_withdraw:
             line += " · " + lang("⚠️ can withdraw")
         lines.append(line)
@@ -400,30 +417,49 @@ def balances_text(lang: Lang, found: Sequence[ExchangeBalances]) -> str:
     for entry in found:
         title = exchange_title(entry.exchange)
         if entry.balances is None:
-            lines.append(lang("<b>{exchange}</b>: no answer ({reason})", exchange=title,
-                              reason=error_reason(lang, entry.error)))
+            lines.append(
+                lang(
+                    "<b>{exchange}</b>: no answer ({reason})",
+                    exchange=title,
+                    reason=error_reason(lang, entry.error),
+                )
+            )
             continue
         shown = [b for b in entry.balances if b.total != 0]
         lines.append(lang("<b>{exchange}</b>", exchange=title))
         if not shown:
             lines.append(lang("   (all balances are zero)"))
         for b in sorted(shown, key=lambda x: x.currency):
-            lines.append(lang("   {currency}: {available} available · {locked} locked",
-                              currency=escape(b.currency), available=lang.number(b.available),
-                              locked=lang.number(b.locked)))
+            lines.append(
+                lang(
+                    "   {currency}: {available} available · {locked} locked",
+                    currency=escape(b.currency),
+                    available=lang.number(b.available),
+                    locked=lang.number(b.locked),
+                )
+            )
     return "\n".join(lines)
 
 
 def deposit_text(lang: Lang, exchange: str, address: DepositAddress) -> str:
-    lines = [lang("Deposit {currency} to your {exchange} account:",
-                  currency=escape(address.currency), exchange=exchange_title(exchange)),
-             f"<code>{escape(address.address)}</code>"]
+    lines = [
+        lang(
+            "Deposit {currency} to your {exchange} account:",
+            currency=escape(address.currency),
+            exchange=exchange_title(exchange),
+        ),
+        f"<code>{escape(address.address)}</code>",
+    ]
     if address.network:
         lines.append(lang("Network: {network}", network=escape(address.network)))
     if address.memo:
         lines.append(lang("Memo / tag (required): <code>{memo}</code>", memo=escape(address.memo)))
-    lines.append(lang("Send only {currency} on this network to this address.",
-                      currency=escape(address.currency)))
+    lines.append(
+        lang(
+            "Send only {currency} on this network to this address.",
+            currency=escape(address.currency),
+        )
+    )
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ that has buttons; pictures are saved to a folder and shown as their path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import re
 import sys
@@ -143,10 +144,8 @@ class TerminalChat:
     async def _after(self, key: str) -> bool:
         if self.handled is None:
             return await self._collect()
-        try:
+        with contextlib.suppress(TimeoutError):  # still show whatever did arrive
             await asyncio.wait_for(self.handled(key), self.first_reply_timeout)
-        except TimeoutError:
-            pass
         if not self._flush():
             self._print("bot  (no reply)")
             return False

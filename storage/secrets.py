@@ -51,7 +51,9 @@ def parse_master_key(text: str) -> MasterKey:
     try:
         material = base64.urlsafe_b64decode(text.strip().encode() + b"=" * (-len(text.strip()) % 4))
     except (ValueError, TypeError):
-        raise SecretsError("a master key is not URL-safe base64 (make one with `sarraf keygen`)") from None
+        raise SecretsError(
+            "a master key is not URL-safe base64 (make one with `sarraf keygen`)"
+        ) from None
     if len(material) != 32:
         raise SecretsError("a master key must be 32 bytes (make one with `sarraf keygen`)")
     key_id = hashlib.sha256(b"sarraf-key-id:" + material).hexdigest()[:12]
@@ -111,7 +113,9 @@ class Vault:
             data_key = _open(master.material, sealed.wrapped_key, aad)
             return _open(data_key, sealed.ciphertext, aad)
         except InvalidTag:
-            raise SecretsError("a stored secret does not open for this owner and exchange") from None
+            raise SecretsError(
+                "a stored secret does not open for this owner and exchange"
+            ) from None
 
     def rewrap(self, owner: int, exchange: str, sealed: Sealed) -> Sealed:
         """The same secret with its data key wrapped under the newest master key."""
@@ -124,8 +128,12 @@ class Vault:
         try:
             data_key = _open(master.material, sealed.wrapped_key, aad)
         except InvalidTag:
-            raise SecretsError("a stored secret does not open for this owner and exchange") from None
-        return Sealed(self.current.key_id, _seal(self.current.material, data_key, aad), sealed.ciphertext)
+            raise SecretsError(
+                "a stored secret does not open for this owner and exchange"
+            ) from None
+        return Sealed(
+            self.current.key_id, _seal(self.current.material, data_key, aad), sealed.ciphertext
+        )
 
 
 def load_master_keys(env_value: str | None, key_file: str) -> list[MasterKey]:
@@ -144,6 +152,8 @@ def load_master_keys(env_value: str | None, key_file: str) -> list[MasterKey]:
         )
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        log.warning("the master key file %s is readable by others (mode %o); chmod 600 it", path, mode)
+        log.warning(
+            "the master key file %s is readable by others (mode %o); chmod 600 it", path, mode
+        )
     lines = [ln for ln in path.read_text(encoding="ascii").splitlines() if ln.strip()]
     return [parse_master_key(line) for line in lines]

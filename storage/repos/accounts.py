@@ -31,7 +31,9 @@ async def save(
     label: str | None,
 ) -> None:
     """Insert or replace the user's account on that exchange."""
-    await session.execute(delete(Account).where(Account.user_id == user_id, Account.exchange == exchange))
+    await session.execute(
+        delete(Account).where(Account.user_id == user_id, Account.exchange == exchange)
+    )
     session.add(
         Account(
             user_id=user_id,

@@ -14,6 +14,7 @@ import pytest
 
 from bot.app import App, build_application, serve
 from bot.config import Settings
+from bot.handled import HandledUpdates
 from bot.http import HttpServer
 from sandbox.runner import SandboxStack
 from sandbox.telegram import TelegramEmulator
@@ -28,6 +29,7 @@ class ChatUser:
     emu: TelegramEmulator
     user_id: int
     chat_id: int
+    handled: HandledUpdates | None = None
 
     async def send(self, text: str, timeout: float = 10.0) -> dict[str, Any]:
         """Send ``text`` and return the bot's first reply after it."""
@@ -37,7 +39,20 @@ class ChatUser:
         )
 
     async def ask(self, text: str, timeout: float = 10.0) -> str:
-        return str((await self.send(text, timeout))["text"])
+        """Send ``text``; once the bot has handled it, every reply it sent, joined."""
+        sent = await self.emu.send_text(self.user_id, text, chat_id=self.chat_id)
+        first = await self.emu.wait_for_message(
+            self.chat_id, after_message_id=sent["message_id"], timeout=timeout
+        )
+        if self.handled is None:
+            return str(first.get("text") or first.get("caption"))
+        await asyncio.wait_for(self.handled.wait(f"m:{self.chat_id}:{sent['message_id']}"), timeout)
+        replies = [
+            str(m.get("text") or m.get("caption") or "")
+            for m in self.emu.transcript(self.chat_id)
+            if m.get("from_bot") and m["message_id"] > sent["message_id"]
+        ]
+        return "\n".join(replies)
 
 
 @dataclass
@@ -46,6 +61,7 @@ class RunningBot:
     app: App
     http: HttpServer
     settings: Settings
+    handled: HandledUpdates
 
     def user(self, user_id: int = 1001, language_code: str = "en", name: str = "Ali") -> ChatUser:
         emu = self.stack.telegram
@@ -53,7 +69,7 @@ class RunningBot:
             emu.user(user_id)
         except (KeyError, LookupError, ValueError):
             emu.add_user(user_id=user_id, first_name=name, language_code=language_code)
-        return ChatUser(self.stack.telegram, user_id, user_id)
+        return ChatUser(self.stack.telegram, user_id, user_id, self.handled)
 
 
 @contextlib.asynccontextmanager
@@ -62,8 +78,10 @@ async def running_bot(
 ) -> AsyncIterator[RunningBot]:
     env = stack.env()
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{db_path}"
+    env["SARRAF_MASTER_KEY_FILE"] = str(db_path) + ".key"
     settings = replace(Settings.from_env(env), http_port=0, **overrides)
     app = build_application(settings)
+    handled = HandledUpdates.attach(app)
     stop = asyncio.Event()
     started: asyncio.Future[HttpServer] = asyncio.get_running_loop().create_future()
 
@@ -76,7 +94,7 @@ async def running_bot(
         task.result()
     assert started in done, "the bot did not start within 30 s"
     try:
-        yield RunningBot(stack, app, started.result(), settings)
+        yield RunningBot(stack, app, started.result(), settings, handled)
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)

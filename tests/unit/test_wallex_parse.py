@@ -97,10 +97,15 @@ def test_udf_history_example() -> None:
 
 
 def test_error_envelopes_map_to_the_error_tree() -> None:
-    bad_symbol = '{"success":false,"message":"The given data was invalid.","result":{"symbol":["The selected symbol is invalid."]}}'
+    bad_symbol = (
+        '{"success":false,"message":"The given data was invalid.",'
+        '"result":{"symbol":["The selected symbol is invalid."]}}'
+    )
     with pytest.raises(UnknownSymbol):
         parse.result(reply(bad_symbol, 422), symbol="XYZ")
-    bad_res = '{"success":false,"message":"The given data was invalid.","result":{"resolution":["bad"]}}'
+    bad_res = (
+        '{"success":false,"message":"The given data was invalid.","result":{"resolution":["bad"]}}'
+    )
     assert isinstance(parse.envelope_error(json.loads(bad_res), interval="7m"), UnsupportedInterval)
     with pytest.raises(RejectedRequest, match="maintenance"):
         parse.result(reply('{"success":false,"message":"maintenance","result":[]}', 400))

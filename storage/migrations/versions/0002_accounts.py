@@ -28,7 +28,10 @@ def upgrade() -> None:
         "accounts",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column(
-            "user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("exchange", sa.String(16), nullable=False),
         sa.Column("key_hint", sa.String(8), nullable=False),
