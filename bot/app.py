@@ -16,6 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 import handlers
 from bot.accounts import AccountService
+from bot.alerts.service import AlertService
 from bot.buttons import ButtonService
 from bot.charts import ChartService
 from bot.chats import ChatPreferences
@@ -26,9 +27,11 @@ from bot.http import HttpServer
 from bot.i18n import I18n
 from bot.logs import quiet_libraries
 from bot.market import MarketService
+from bot.notifier import Notifier
 from bot.rates import RatesService
+from bot.streams import StreamSupervisor
 from exchanges.http import HttpPipeline
-from exchanges.registry import account_factories, build_market_clients
+from exchanges.registry import account_factories, build_market_clients, stream_factories
 from exchanges.wallexpay.client import WallexPayClient
 from storage.db import Database
 from storage.secrets import Vault, load_master_keys
@@ -44,6 +47,23 @@ def build_services(settings: Settings) -> Services:
     market = MarketService(clients, health, timeout=settings.upstream_timeout)
     i18n = I18n()
     db = Database(settings.database_url)
+    chats = ChatPreferences(db, i18n)
+    alerts = AlertService(
+        db,
+        market,
+        chats,
+        handlers.texts.alert_fired_text,
+        max_per_user=settings.max_alerts_per_user,
+    )
+    streams = StreamSupervisor(
+        stream_factories(settings.stream_urls()),
+        market,
+        alerts.on_tick,
+        on_gap=alerts.on_gap,
+        silence_after=settings.stream_silence,
+    )
+    alerts.watch = streams.want
+    health.sections["streams"] = streams.health
     wallexpay = WallexPayClient(
         HttpPipeline("wallexpay", settings.wallexpay_api_url, timeout=settings.upstream_timeout),
         key=settings.wallexpay_processing_key,
@@ -55,7 +75,7 @@ def build_services(settings: Settings) -> Services:
         i18n=i18n,
         health=health,
         db=db,
-        chats=ChatPreferences(db, i18n),
+        chats=chats,
         charts=ChartService(market),
         rates=RatesService(wallexpay, health, timeout=settings.upstream_timeout),
         accounts=AccountService(
@@ -66,6 +86,8 @@ def build_services(settings: Settings) -> Services:
             timeout=max(settings.upstream_timeout, 10.0),
         ),
         buttons=ButtonService(db),
+        alerts=alerts,
+        streams=streams,
     )
 
 
@@ -84,6 +106,10 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     )
     attach(app, services)
     handlers.register(app)
+    services.notifier = Notifier(
+        services.db, app.bot, services.buttons, on_blocked=services.alerts.pause_chat
+    )
+    services.alerts.wake = services.notifier.wake
     return app
 
 
@@ -115,6 +141,10 @@ async def serve(
         await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         services.health.telegram["polling"] = True
         await app.start()
+        assert services.notifier is not None
+        await services.notifier.start()
+        await services.alerts.start()
+        await services.streams.start()
         log.info("bot @%s is running", me.username)
         try:
             if ready is not None:
@@ -125,6 +155,10 @@ async def serve(
         finally:
             log.info("shutting down")
             services.health.telegram["polling"] = False
+            await services.streams.stop()
+            await services.alerts.stop()
+            if services.notifier is not None:
+                await services.notifier.stop()
             await app.updater.stop()
             await app.stop()
             await http.stop()

@@ -101,6 +101,8 @@ class Settings:
     wallexpay_processing_secret: str | None = field(default=None, repr=False)
     wex_api_url: str = "https://wex.link"
     upstream_timeout: float = 8.0
+    max_alerts_per_user: int = 100
+    stream_silence: float = 30.0
     log_level: str = "INFO"
     log_format: str = "text"
 
@@ -133,6 +135,10 @@ class Settings:
             wallexpay_processing_key=env.get("WALLEXPAY_PROCESSING_KEY", "").strip() or None,
             wallexpay_processing_secret=env.get("WALLEXPAY_PROCESSING_SECRET", "").strip() or None,
             upstream_timeout=_float(env, "SARRAF_UPSTREAM_TIMEOUT", d.upstream_timeout, 0.5, 120),
+            max_alerts_per_user=_int(
+                env, "SARRAF_MAX_ALERTS_PER_USER", d.max_alerts_per_user, 1, 100_000
+            ),
+            stream_silence=_float(env, "SARRAF_STREAM_SILENCE", d.stream_silence, 1, 3600),
             log_level=_choice(
                 env, "SARRAF_LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")
             ),
@@ -163,6 +169,9 @@ class Settings:
             "wex": self.wex_api_url,
             "wallexpay": self.wallexpay_api_url,
         }
+
+    def stream_urls(self) -> dict[str, str]:
+        return {"wallex": self.wallex_socket_url, "narkasa": self.narkasa_ws_url}
 
     @property
     def log_level_number(self) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.accounts import AccountService
+from bot.alerts.service import AlertService
 from bot.buttons import ButtonService
 from bot.charts import ChartService
 from bot.chats import ChatPreferences
@@ -15,7 +16,9 @@ from bot.config import Settings
 from bot.health import Health
 from bot.i18n import I18n
 from bot.market import MarketService
+from bot.notifier import Notifier
 from bot.rates import RatesService
+from bot.streams import StreamSupervisor
 from storage.db import Database
 
 SERVICES_KEY = "sarraf.services"
@@ -33,6 +36,9 @@ class Services:
     rates: RatesService
     accounts: AccountService
     buttons: ButtonService
+    alerts: AlertService
+    streams: StreamSupervisor
+    notifier: Notifier | None = None
 
     async def close(self) -> None:
         self.charts.close()

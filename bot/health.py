@@ -35,6 +35,8 @@ class Health:
         self.clock = clock
         self.upstreams: dict[str, UpstreamHealth] = {}
         self.telegram: dict[str, Any] = {"connected": False}
+        # Named sections computed when asked (stream states, outbox depth, ...).
+        self.sections: dict[str, Callable[[], Any]] = {}
 
     def _entry(self, name: str) -> UpstreamHealth:
         return self.upstreams.setdefault(name, UpstreamHealth())
@@ -66,7 +68,9 @@ class Health:
             self.ok(name)
 
     def snapshot(self) -> dict[str, Any]:
+        extra = {name: compute() for name, compute in self.sections.items()}
         return {
+            **extra,
             "telegram": dict(self.telegram),
             "upstreams": {
                 name: {

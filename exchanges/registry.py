@@ -6,7 +6,8 @@ is one line here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 
 from exchanges.accounts import AccountClient
 from exchanges.alp.account import AlpAccount
@@ -15,8 +16,11 @@ from exchanges.base import MarketDataClient
 from exchanges.http import HttpPipeline
 from exchanges.narkasa.account import NarkasaAccount
 from exchanges.narkasa.client import NarkasaClient
+from exchanges.narkasa.stream import NarkasaStream
+from exchanges.streams import MarketStream
 from exchanges.wallex.account import WallexAccount
 from exchanges.wallex.client import WallexClient
+from exchanges.wallex.stream import WallexStream
 from exchanges.wallexpay.account import WallexPayAccount
 from exchanges.wex.account import WexAccount
 from exchanges.wex.client import WexClient
@@ -58,3 +62,14 @@ def account_factories(urls: Mapping[str, str]) -> dict[str, tuple[type[AccountCl
         for name in ORDER
         if name in ACCOUNT_CLIENTS and name in urls
     }
+
+
+STREAMS: dict[str, Callable[[str], MarketStream]] = {
+    "wallex": WallexStream,
+    "narkasa": NarkasaStream,
+}
+
+
+def stream_factories(urls: Mapping[str, str]) -> dict[str, Callable[[], MarketStream]]:
+    """Exchange → a function making a fresh stream connection (one per (re)connect)."""
+    return {name: partial(STREAMS[name], urls[name]) for name in STREAMS if name in urls}

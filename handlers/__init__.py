@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import BotCommand
 from telegram.ext import Application
 
-from handlers import accounts, callbacks, charts, language, market, rates, start
+from handlers import accounts, alerts, callbacks, charts, language, market, rates, start, texts
 from handlers.commands import COMMANDS
 from handlers.errors import on_error
 
@@ -17,9 +17,13 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     rates.register(app)
     language.register(app)
     accounts.register(app)
+    alerts.register(app)
     callbacks.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
+
+
+__all__ = ["bot_commands", "register", "texts"]
 
 
 def bot_commands() -> list[BotCommand]:

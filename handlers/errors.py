@@ -16,6 +16,7 @@ from telegram.error import NetworkError as TelegramNetworkError
 
 from bot.accounts import NoAccounts, NoAccountSupport, NotConnected, StoredSecretUnreadable
 from bot.context import BotContext
+from bot.alerts.service import AlertNotFound, TooManyAlerts
 from bot.errors import NotListedAnywhere, UnknownExchange
 from bot.i18n import Lang
 from bot.rates import RatesNotConfigured
@@ -71,6 +72,11 @@ def sentence(lang: Lang, error: BaseException, command: str) -> str | None:
         return text + (
             "\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else ""
         )
+    if isinstance(error, TooManyAlerts):
+        return lang("You have {limit} alerts, the most allowed. Delete some with /alerts first.",
+                    limit=error.limit)
+    if isinstance(error, AlertNotFound):
+        return lang("You have no alert #{id}. /alerts lists yours.", id=error.alert_id)
     if isinstance(error, NotConnected):
         return lang(
             "You have no {exchange} account connected. Connect it with /connect {name}.",

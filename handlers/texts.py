@@ -7,10 +7,14 @@ exchange is HTML-escaped before it is put into a message.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 from bot.accounts import AccountSummary, ExchangeBalances
+from bot.alerts.model import Kind
+from bot.alerts.service import AlertView, FiredAlert
 from bot.i18n import Lang
 from bot.market import Comparison
 from bot.rates import RatesView
@@ -23,7 +27,7 @@ from exchanges.models import (
     Ticker,
     Trade,
 )
-from handlers.commands import COMMANDS
+from handlers.commands import COMMANDS, N_
 
 ARROW_UP = "▲"
 ARROW_DOWN = "▼"
@@ -478,3 +482,107 @@ def profile_text(lang: Lang, exchange: str, profile: AccountProfile) -> str:
         parts.append(lang("maker {maker} · taker {taker}", maker=maker, taker=taker))
         lines.append(lang("Fees: {fees}", fees=" · ".join(parts)))
     return "\n".join(lines)
+
+
+def duration_text(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _alert_price(lang: Lang, view: AlertView, value: Decimal | None) -> str:
+    return "—" if value is None else lang.number(value)
+
+
+def alert_condition(lang: Lang, view: AlertView) -> str:
+    quote = escape(view.pair.split("/")[-1])
+    if view.kind is Kind.ABOVE:
+        text = lang("above {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote)
+    elif view.kind is Kind.BELOW:
+        text = lang("below {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote)
+    elif view.kind is Kind.CROSS:
+        text = lang("crossing {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote)
+    else:
+        pct = view.pct or Decimal(0)
+        size = lang.number(abs(pct))
+        window = duration_text(view.window or 3600)
+        if pct > 0 and str(view.pct).startswith("+"):
+            text = lang("up {pct}% within {window}", pct=size, window=window)
+        elif pct < 0:
+            text = lang("down {pct}% within {window}", pct=size, window=window)
+        else:
+            text = lang("moving {pct}% within {window}", pct=size, window=window)
+    return text
+
+
+def alert_summary(lang: Lang, view: AlertView) -> str:
+    parts = [
+        lang("#{id} {pair} on {exchange} {condition}", id=view.id, pair=escape(view.pair),
+             exchange=exchange_title(view.exchange), condition=alert_condition(lang, view))
+    ]
+    if view.repeat_every:
+        parts.append(lang("every {cooldown} at most", cooldown=duration_text(view.repeat_every)))
+    else:
+        parts.append(lang("once"))
+    if view.until is not None:
+        parts.append(lang("until {time}", time=lang.time(view.until)))
+    return ", ".join(parts)
+
+
+def alert_created_text(lang: Lang, view: AlertView, market: Market, current: Decimal) -> str:
+    lines = [
+        lang("🔔 Alert #{id} is set: {summary}", id=view.id, summary=alert_summary(lang, view)),
+        lang("Price now: {price} {quote}", price=price(lang, market, current),
+             quote=escape(market.quote)),
+    ]
+    if view.kind is Kind.ABOVE and view.price is not None and current >= view.price:
+        lines.append(lang("The price is already above that level: the alert fires on the next tick."))
+    if view.kind is Kind.BELOW and view.price is not None and current <= view.price:
+        lines.append(lang("The price is already below that level: the alert fires on the next tick."))
+    lines.append(lang("/alerts lists your alerts; /delalert {id} removes this one.", id=view.id))
+    return "\n".join(lines)
+
+
+_STATES = {
+    "active": N_("active"),
+    "paused": N_("paused"),
+    "fired": N_("fired"),
+}
+
+
+def alerts_list_text(lang: Lang, alerts: Sequence[AlertView]) -> str:
+    if not alerts:
+        return lang("You have no alerts. Set one with /alert, e.g. /alert wallex BTC/TMN above "
+                    "10000000000")
+    lines = [lang("<b>Your alerts</b>")]
+    for a in alerts:
+        lines.append(f"{alert_summary(lang, a)} · {lang(_STATES.get(a.state, a.state))}")
+    return "\n".join(lines)
+
+
+def alert_fired_text(lang: Lang, fired: FiredAlert) -> tuple[str, list[list[dict[str, Any]]]]:
+    view, firing = fired.alert, fired.firing
+    at = datetime.fromtimestamp(firing.at, UTC)
+    quote = escape(view.pair.split("/")[-1])
+    lines = [
+        lang("🔔 <b>{pair}</b> on {exchange}: {condition}", pair=escape(view.pair),
+             exchange=exchange_title(view.exchange), condition=alert_condition(lang, view)),
+        lang("Price: {price} {quote} at {time}", price=lang.number(firing.price), quote=quote,
+             time=lang.time(at)),
+    ]
+    if firing.move_pct is not None and firing.base_price is not None:
+        lines.append(lang("Moved {move}% from {base}", move=lang.number(firing.move_pct, 2, sign=True),
+                          base=lang.number(firing.base_price)))
+    if view.repeat_every:
+        lines.append(lang("Alert #{id} stays on (every {cooldown} at most).", id=view.id,
+                          cooldown=duration_text(view.repeat_every)))
+    else:
+        lines.append(lang("Alert #{id} is done.", id=view.id))
+    payload: dict[str, Any] = {"id": view.id}
+    row: list[dict[str, Any]] = []
+    if not view.repeat_every:
+        row.append({"label": lang("Re-arm"), "action": "alert_rearm", "payload": payload})
+    row.append({"label": lang("Delete"), "action": "alert_delete", "payload": payload})
+    row.append({"label": lang("Chart"), "action": "alert_chart", "payload": payload})
+    return "\n".join(lines), [row]

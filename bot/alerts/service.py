@@ -1,0 +1,487 @@
+"""Alerts as a use case: create, list, pause, delete — and fire, exactly once.
+
+The database is the source of truth; the engine is an index rebuilt from it at start.
+A firing is decided in memory on a tick, then made real in one transaction: the alert
+row changes state only if it is still active (a conditional UPDATE, the one place
+"exactly once" is decided) and the message goes into the outbox in the same commit,
+with a dedupe key per firing. The notifier then delivers it. A crash before the commit
+loses nothing — the alert is still active and the restart looks back over the prices
+it missed (``recover``); a crash after it loses nothing either — the outbox row waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from bot.alerts.engine import AlertEngine
+from bot.alerts.model import AlertRule, Firing, Kind
+from bot.chats import ChatPreferences
+from bot.errors import BotError
+from bot.i18n import Lang
+from bot.market import MarketService
+from exchanges.errors import ExchangeError
+from exchanges.intervals import interval_seconds
+from exchanges.models import Market, Tick
+from storage.db import Database
+from storage.models import Alert, MarketMark
+from storage.repos import outbox
+
+log = logging.getLogger(__name__)
+
+ACTIVE = "active"
+PAUSED = "paused"
+FIRED = "fired"
+EXPIRED = "expired"
+DELETED = "deleted"
+RECOVERY_CANDLES = 500
+
+
+class TooManyAlerts(BotError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} alerts")
+        self.limit = limit
+
+
+class AlertNotFound(BotError):
+    def __init__(self, alert_id: int) -> None:
+        super().__init__(f"no alert {alert_id}")
+        self.alert_id = alert_id
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRequest:
+    kind: Kind
+    price: Decimal | None = None
+    pct: Decimal | None = None
+    window: int | None = None
+    repeat_every: int | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    id: int
+    exchange: str
+    symbol: str
+    pair: str
+    kind: Kind
+    price: Decimal | None
+    pct: Decimal | None
+    window: int | None
+    repeat_every: int | None
+    until: datetime | None
+    state: str
+    fire_count: int
+    last_fired_at: datetime | None
+    created_at: datetime
+    chat_id: int
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    alert: AlertView
+    market: Market
+    current: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FiredAlert:
+    alert: AlertView
+    firing: Firing
+
+
+Renderer = Callable[[Lang, FiredAlert], tuple[str, list[list[dict[str, Any]]]]]
+
+
+def _dec(text: str | None) -> Decimal | None:
+    return Decimal(text) if text is not None else None
+
+
+def _ts(when: datetime | None) -> float | None:
+    if when is None:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def view_of(row: Alert) -> AlertView:
+    return AlertView(
+        id=row.id,
+        exchange=row.exchange,
+        symbol=row.symbol,
+        pair=row.pair,
+        kind=Kind(row.kind),
+        price=_dec(row.price),
+        pct=_dec(row.pct),
+        window=row.window_s,
+        repeat_every=row.repeat_every_s,
+        until=row.until,
+        state=row.state,
+        fire_count=row.fire_count,
+        last_fired_at=row.last_fired_at,
+        created_at=row.created_at,
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+    )
+
+
+def rule_of(row: Alert) -> AlertRule:
+    return AlertRule(
+        id=row.id,
+        exchange=row.exchange,
+        symbol=row.symbol,
+        kind=Kind(row.kind),
+        price=_dec(row.price),
+        pct=_dec(row.pct),
+        window=row.window_s,
+        repeat_every=row.repeat_every_s,
+        until=_ts(row.until),
+        reference_price=_dec(row.reference_price),
+        last_fired_at=_ts(row.last_fired_at),
+    )
+
+
+def candle_ticks(
+    candles: Sequence[Any], since: float, until: float
+) -> list[tuple[float, Decimal]]:
+    """The path a candle's price must have taken, as ticks: open, the extreme met first
+    (low for a rising candle, high for a falling one), the other extreme, close."""
+    points: list[tuple[float, Decimal]] = []
+    for c in candles:
+        start = c.time.timestamp()
+        if start + 1 < since or start > until:
+            continue
+        first, second = (c.low, c.high) if c.close >= c.open else (c.high, c.low)
+        for offset, price in ((0.0, c.open), (0.25, first), (0.5, second), (0.75, c.close)):
+            at = max(start + offset, since)
+            points.append((at, price))
+    return points
+
+
+class AlertService:
+    def __init__(
+        self,
+        db: Database,
+        market: MarketService,
+        chats: ChatPreferences,
+        render: Renderer,
+        *,
+        engine: AlertEngine | None = None,
+        max_per_user: int = 100,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.market = market
+        self.chats = chats
+        self.render = render
+        self.engine = engine or AlertEngine()
+        self.max_per_user = max_per_user
+        self.clock = clock
+        self.wake: Callable[[], None] = lambda: None
+        self.watch: Callable[[set[tuple[str, str]]], None] = lambda markets: None
+        self._marks: dict[tuple[str, str], tuple[Decimal, float]] = {}
+        self._dirty: set[tuple[str, str]] = set()
+        self._fire_lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
+        self.fired_total = 0
+
+    # --- lifetime ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Rebuild the index from the database, then look back over what was missed."""
+        async with self.db.session() as session:
+            rows = list(await session.scalars(select(Alert).where(Alert.state == ACTIVE)))
+            marks = {
+                (m.exchange, m.symbol): m for m in await session.scalars(select(MarketMark))
+            }
+        for row in rows:
+            self.engine.add(rule_of(row))
+        now = self.clock()
+        since_by_market: dict[tuple[str, str], float] = {}
+        for row in rows:
+            key = (row.exchange, row.symbol)
+            mark = marks.get(key)
+            since = _ts(mark.seen_at) if mark else _ts(row.created_at)
+            if since is not None:
+                since_by_market[key] = min(since_by_market.get(key, since), since)
+            if mark is not None:
+                self.engine.seed(row.exchange, row.symbol, [(_ts(mark.seen_at) or now, Decimal(mark.last_price))])
+        for (exchange, symbol), since in since_by_market.items():
+            await self._recover_market(exchange, symbol, since, now)
+        self._publish_markets()
+        self._flusher = asyncio.create_task(self._flush_marks_forever(), name="alert-marks")
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with_suppress = asyncio.gather(self._flusher, return_exceptions=True)
+            await with_suppress
+            self._flusher = None
+        await self.flush_marks()
+
+    def _publish_markets(self) -> None:
+        self.watch(self.engine.markets())
+
+    # --- use cases -----------------------------------------------------------------------
+    async def create(
+        self, user_id: int, chat_id: int, exchange: str, symbol_text: str, request: AlertRequest
+    ) -> Created:
+        client, market = await self.market.market(exchange, symbol_text)
+        ticker = await self.market.ticker(client.name, market.symbol)
+        async with self.db.session() as session:
+            count = await session.scalar(
+                select(func.count(Alert.id)).where(
+                    Alert.user_id == user_id, Alert.state.in_((ACTIVE, PAUSED))
+                )
+            )
+            if (count or 0) >= self.max_per_user:
+                raise TooManyAlerts(self.max_per_user)
+            row = Alert(
+                user_id=user_id,
+                chat_id=chat_id,
+                exchange=client.name,
+                symbol=market.symbol,
+                pair=market.pair,
+                kind=request.kind.value,
+                price=str(request.price) if request.price is not None else None,
+                pct=str(request.pct) if request.pct is not None else None,
+                window_s=request.window,
+                repeat_every_s=request.repeat_every,
+                until=request.until,
+                reference_price=str(ticker.last),
+                state=ACTIVE,
+                fire_count=0,
+            )
+            session.add(row)
+            await session.flush()
+            view = view_of(row)
+            rule = rule_of(row)
+        self.engine.add(rule)
+        self._publish_markets()
+        log.info("alert %s created (%s %s %s)", view.id, view.exchange, view.symbol, view.kind)
+        return Created(view, market, ticker.last)
+
+    async def list(self, user_id: int) -> list[AlertView]:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(Alert)
+                .where(Alert.user_id == user_id, Alert.state.in_((ACTIVE, PAUSED, FIRED)))
+                .order_by(Alert.id)
+            )
+            return [view_of(r) for r in rows]
+
+    async def _owned(self, session: Any, user_id: int, alert_id: int) -> Alert:
+        row = await session.get(Alert, alert_id)
+        if row is None or row.user_id != user_id or row.state == DELETED:
+            raise AlertNotFound(alert_id)
+        return row  # type: ignore[no-any-return]
+
+    async def delete(self, user_id: int, alert_id: int) -> AlertView:
+        async with self.db.session() as session:
+            row = await self._owned(session, user_id, alert_id)
+            row.state = DELETED
+            view = view_of(row)
+        self.engine.remove(alert_id)
+        self._publish_markets()
+        return view
+
+    async def pause(self, user_id: int, alert_id: int) -> AlertView:
+        async with self.db.session() as session:
+            row = await self._owned(session, user_id, alert_id)
+            if row.state == ACTIVE:
+                row.state = PAUSED
+            view = view_of(row)
+        self.engine.remove(alert_id)
+        self._publish_markets()
+        return view
+
+    async def resume(self, user_id: int, alert_id: int) -> AlertView:
+        """Resume a paused alert, or re-arm a fired once-alert, from the current price."""
+        async with self.db.session() as session:
+            row = await self._owned(session, user_id, alert_id)
+        ticker = await self.market.ticker(row.exchange, row.symbol)
+        async with self.db.session() as session:
+            row = await self._owned(session, user_id, alert_id)
+            if row.state in (PAUSED, FIRED, EXPIRED):
+                row.state = ACTIVE
+                row.reference_price = str(ticker.last)
+                if row.until is not None and (_ts(row.until) or 0) <= self.clock():
+                    row.until = None
+            view = view_of(row)
+            rule = rule_of(row)
+        if view.state == ACTIVE:
+            self.engine.add(rule)
+            self._publish_markets()
+        return view
+
+    async def pause_chat(self, chat_id: int) -> int:
+        """The user blocked the bot (or it left the chat): stop firing into that chat."""
+        async with self.db.session() as session:
+            rows = list(
+                await session.scalars(
+                    select(Alert).where(Alert.chat_id == chat_id, Alert.state == ACTIVE)
+                )
+            )
+            for row in rows:
+                row.state = PAUSED
+        for row in rows:
+            self.engine.remove(row.id)
+        self._publish_markets()
+        if rows:
+            log.info("paused %s alert(s) of chat %s: the bot cannot write there", len(rows), chat_id)
+        return len(rows)
+
+    # --- ticks and firing ------------------------------------------------------------------
+    async def on_tick(self, tick: Tick) -> None:
+        at = tick.time.timestamp()
+        key = (tick.exchange, tick.symbol)
+        self._marks[key] = (tick.price, at)
+        self._dirty.add(key)
+        firings = self.engine.on_tick(tick.exchange, tick.symbol, tick.price, at)
+        if firings:
+            try:
+                await self.fire(firings)
+            except Exception:
+                # Nothing was committed: put the rules back so the next tick retries.
+                log.exception("could not record %s firing(s); they stay armed", len(firings))
+                await self._reload([f.alert_id for f in firings])
+        expired = self.engine.expire(at)
+        if expired:
+            await self._mark_expired(expired)
+
+    async def fire(self, firings: Sequence[Firing]) -> int:
+        """Persist firings and queue their messages in one transaction; wake the notifier."""
+        queued = 0
+        async with self._fire_lock:
+            async with self.db.session() as session:
+                fired: list[FiredAlert] = []
+                for firing in firings:
+                    row = await session.get(Alert, firing.alert_id)
+                    if row is None or row.state != ACTIVE:
+                        continue
+                    when = datetime.fromtimestamp(firing.at, UTC)
+                    values: dict[str, Any] = {
+                        "fire_count": Alert.fire_count + 1,
+                        "last_fired_at": when,
+                    }
+                    if row.repeat_every_s is None:
+                        values["state"] = FIRED
+                    result: Any = await session.execute(
+                        update(Alert)
+                        .where(Alert.id == row.id, Alert.state == ACTIVE)
+                        .values(**values)
+                    )
+                    if result.rowcount != 1:
+                        continue
+                    await session.refresh(row)
+                    fired.append(FiredAlert(view_of(row), firing))
+                for item in fired:
+                    lang = await self.chats.language(item.alert.chat_id, None)
+                    text, buttons = self.render(lang, item)
+                    if await outbox.enqueue(
+                        session,
+                        chat_id=item.alert.chat_id,
+                        user_id=item.alert.user_id,
+                        kind="alert",
+                        dedupe=f"alert:{item.alert.id}:{item.alert.fire_count}",
+                        text=text,
+                        buttons=buttons,
+                    ):
+                        queued += 1
+                for key, (price, at) in list(self._marks.items()):
+                    if key in self._dirty and any(
+                        (f.alert.exchange, f.alert.symbol) == key for f in fired
+                    ):
+                        await self._upsert_mark(session, key, price, at)
+            self.fired_total += len(fired)
+        if queued:
+            self.wake()
+        if any(f.alert.state == FIRED for f in fired):
+            self._publish_markets()
+        return queued
+
+    async def _reload(self, ids: Sequence[int]) -> None:
+        async with self.db.session() as session:
+            rows = await session.scalars(select(Alert).where(Alert.id.in_(ids), Alert.state == ACTIVE))
+            for row in rows:
+                self.engine.add(rule_of(row))
+
+    async def _mark_expired(self, ids: Sequence[int]) -> None:
+        async with self.db.session() as session:
+            await session.execute(
+                update(Alert).where(Alert.id.in_(ids), Alert.state == ACTIVE).values(state=EXPIRED)
+            )
+        self._publish_markets()
+
+    # --- looking back over a gap ----------------------------------------------------------
+    async def on_gap(self, exchange: str, since: float, until: float) -> None:
+        """A stream of ``exchange`` was down from ``since`` to ``until``: replay its candles."""
+        for ex, symbol in sorted(self.engine.markets()):
+            if ex == exchange:
+                await self._recover_market(ex, symbol, since, until)
+
+    async def _recover_market(self, exchange: str, symbol: str, since: float, until: float) -> None:
+        points: list[tuple[float, Decimal]] = []
+        try:
+            client = self.market.client(exchange)
+            markets = await client.markets()
+            market = markets.get(symbol)
+            if market is None:
+                return
+            intervals = client.capabilities.candle_intervals
+            sized = sorted(
+                (s, i) for i in intervals if (s := interval_seconds(i)) is not None
+            )
+            if sized and until - since > 1:
+                seconds, interval = sized[0]
+                count = min(RECOVERY_CANDLES, math.ceil((until - since) / seconds) + 1)
+                candles = await self.market.candles(exchange, market, interval, count)
+                points = candle_ticks(candles, since, until)
+            ticker = await self.market.ticker(exchange, symbol)
+            points.append((max(until, since), ticker.last))
+        except ExchangeError as exc:
+            log.warning("could not look back over %s %s: %s", exchange, symbol, type(exc).__name__)
+        firings: list[Firing] = []
+        for at, price in sorted(points, key=lambda p: p[0]):
+            firings.extend(self.engine.on_tick(exchange, symbol, price, at))
+        if firings:
+            log.info("%s alert(s) of %s %s fired on prices seen while away", len(firings), exchange, symbol)
+            await self.fire(firings)
+
+    # --- marks ------------------------------------------------------------------------------
+    async def _upsert_mark(
+        self, session: Any, key: tuple[str, str], price: Decimal, at: float
+    ) -> None:
+        mark = await session.get(MarketMark, key)
+        when = datetime.fromtimestamp(at, UTC)
+        if mark is None:
+            session.add(MarketMark(exchange=key[0], symbol=key[1], last_price=str(price), seen_at=when))
+        else:
+            mark.last_price = str(price)
+            mark.seen_at = when
+
+    async def flush_marks(self) -> None:
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        async with self.db.session() as session:
+            for key in sorted(dirty):
+                price, at = self._marks[key]
+                await self._upsert_mark(session, key, price, at)
+
+    async def _flush_marks_forever(self, every: float = 2.0) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.flush_marks()
+            except Exception:
+                log.exception("could not save the last seen prices")
