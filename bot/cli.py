@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 async def _demo(script: str | None, flood: bool) -> int:
     from bot.app import build_application, serve
     from bot.handled import HandledUpdates
-    from sandbox.runner import SandboxStack
+    from sandbox.runner import SandboxStack, demo_credentials
     from sandbox.terminal import TerminalChat
 
     workdir = tempfile.mkdtemp(prefix="sarraf-demo-")
@@ -93,6 +93,9 @@ async def _demo(script: str | None, flood: bool) -> int:
         chat = TerminalChat(
             stack.telegram, user.id, out=sys.stdout, files_dir=workdir, handled=handled.wait
         )
+        chat.intro = ["Demo accounts for /connect (type the values when asked):"] + [
+            f"  {name}: " + "  ".join(values) for name, values in demo_credentials().items()
+        ]
         try:
             if script is not None:
                 text = await asyncio.to_thread(Path(script).read_text, encoding="utf-8")

@@ -65,10 +65,16 @@ def quiet_libraries(level: int = logging.DEBUG) -> None:
     SARRAF_LOG_LEVEL; these never go below the floors set here, whoever configured
     logging (so tests capturing at DEBUG see what production would write).
     """
-    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
-    logging.getLogger("httpcore").setLevel(max(level, logging.WARNING))
-    logging.getLogger("telegram").setLevel(max(level, logging.INFO))
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    floors = {
+        "httpx": logging.WARNING,
+        "httpcore": logging.WARNING,
+        "telegram": logging.INFO,
+        "alembic.runtime.plugins": logging.WARNING,
+    }
+    for name, floor in floors.items():
+        logger = logging.getLogger(name)
+        # Only ever raise a level: a quieter configuration stays as quiet.
+        logger.setLevel(max(level, floor, logger.getEffectiveLevel()))
     logging.getLogger("aiohttp.access").setLevel(max(level, logging.WARNING))
     # mplfinance's styles ask for a font weight DejaVu lacks; matplotlib substitutes it.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)

@@ -32,9 +32,15 @@ async def create_alert(update: Update, context: BotContext) -> None:
     if not looks_like_symbol(symbol):
         raise UsageError("alert", "“{symbol}” is not a market symbol.", symbol=symbol)
     request = parse_alert(args[2:], datetime.now(UTC))
-    created = await context.services.alerts.create(user.id, chat.id, exchange, symbol, request)
-    lang = await lang_for(update, context)
-    await reply(update, texts.alert_created_text(lang, created.alert, created.market, created.current))
+    alerts = context.services.alerts
+    created = await alerts.create(user.id, chat.id, exchange, symbol, request, arm=False)
+    try:
+        lang = await lang_for(update, context)
+        await reply(
+            update, texts.alert_created_text(lang, created.alert, created.market, created.current)
+        )
+    finally:
+        await alerts.arm(created.alert.id)
 
 
 async def list_alerts(update: Update, context: BotContext) -> None:

@@ -53,6 +53,15 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("lang", "/lang en|fa|tr|ru", N_("Language of my replies in this chat"), "/lang fa"),
     Command(
+        "alert",
+        "/alert EXCHANGE SYMBOL above|below|cross PRICE [once|every [COOLDOWN]] [until WHEN]"
+        " · /alert EXCHANGE SYMBOL change PCT [WINDOW] …",
+        N_("A price alert from live prices"),
+        "/alert wallex BTC/TMN above 10500000000",
+    ),
+    Command("alerts", "/alerts", N_("Your alerts, with buttons to pause or delete")),
+    Command("delalert", "/delalert ID", N_("Delete an alert")),
+    Command(
         "connect",
         "/connect EXCHANGE",
         N_("Connect your exchange account (private chat)"),

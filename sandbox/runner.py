@@ -65,6 +65,8 @@ class SandboxStack:
     flood: bool = True
     host: str = "127.0.0.1"
     token: str = DEMO_TOKEN
+    # The emulator's clock (flood windows, message dates); None = real time.
+    telegram_clock: Callable[[], float] | None = None
     market: SimulatedMarket = field(init=False)
     telegram: TelegramEmulator = field(init=False)
     servers: dict[str, SandboxServer] = field(init=False, default_factory=dict)
@@ -74,7 +76,10 @@ class SandboxStack:
     def __post_init__(self) -> None:
         self.market = SimulatedMarket(seed=self.seed, clock=self.clock)
         self.telegram = TelegramEmulator(
-            token=self.token, bot_username="sarraf_bot", flood=FloodLimits(enabled=self.flood)
+            token=self.token,
+            bot_username="sarraf_bot",
+            flood=FloodLimits(enabled=self.flood),
+            clock=self.telegram_clock,
         )
 
     async def start(self) -> None:

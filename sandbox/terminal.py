@@ -21,6 +21,7 @@ from sandbox.telegram import TelegramEmulator
 
 _TAG = re.compile(r"<[^>]+>")
 _PRESS = re.compile(r"^!press\s+(\d+)\s*$")
+_WAIT = re.compile(r"^!wait\s+(\d+(?:\.\d+)?)\s*$")
 
 
 def render_text(text: str) -> str:
@@ -58,6 +59,7 @@ class TerminalChat:
         self.quiet = quiet
         self._seen: dict[int, tuple[Any, ...]] = {}
         self.handled = handled
+        self.intro: list[str] = []
 
     def _state(self, message: dict[str, Any]) -> tuple[Any, ...]:
         return (
@@ -151,6 +153,30 @@ class TerminalChat:
             return False
         return True
 
+    async def wait_for_news(self, seconds: float) -> bool:
+        """``!wait N``: up to N seconds for something the bot sends on its own (an alert)."""
+        try:
+            message = await self.emu.wait_for_message(
+                self.chat_id, predicate=self._changed, timeout=seconds
+            )
+        except TimeoutError:
+            self._print(f"     (nothing in {seconds:g} s)")
+            return False
+        self._show(message)
+        self._flush()
+        return True
+
+    async def _watch(self) -> None:
+        """Interactive mode: show what the bot sends between commands (alerts) as it comes."""
+        while True:
+            try:
+                message = await self.emu.wait_for_message(
+                    self.chat_id, predicate=self._changed, timeout=3600
+                )
+            except TimeoutError:
+                continue
+            self._show(message)
+
     def _last_with_buttons(self) -> dict[str, Any] | None:
         messages: list[dict[str, Any]] = self.emu.transcript(self.chat_id)
         for message in reversed(messages):
@@ -166,6 +192,9 @@ class TerminalChat:
             return True
         if echo:
             self._print(f"you  {line}")
+        wait = _WAIT.match(line.strip())
+        if wait:
+            return await self.wait_for_news(float(wait.group(1)))
         press = _PRESS.match(line.strip())
         if press:
             target = self._last_with_buttons()

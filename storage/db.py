@@ -27,12 +27,29 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    # The driver's own implicit BEGIN is switched off; ``_sqlite_begin`` starts every
+    # transaction instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    # WAL lets the bot read while the outbox writer commits; foreign keys are off by default.
+    # WAL lets readers proceed while one writer commits; NORMAL sync is durable across a
+    # process crash (only an OS crash may lose the last commits); foreign keys are off
+    # by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Take the write lock when a transaction starts, not when it first writes.
+
+    A deferred transaction that read first and writes later fails at once with
+    "database is locked" when another connection committed in between (waiting cannot
+    help: its snapshot is stale). BEGIN IMMEDIATE queues behind the busy timeout
+    instead, so concurrent handlers, the alert firing and the outbox simply take turns.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -44,6 +61,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -233,8 +233,17 @@ class AlertService:
 
     # --- use cases -----------------------------------------------------------------------
     async def create(
-        self, user_id: int, chat_id: int, exchange: str, symbol_text: str, request: AlertRequest
+        self,
+        user_id: int,
+        chat_id: int,
+        exchange: str,
+        symbol_text: str,
+        request: AlertRequest,
+        *,
+        arm: bool = True,
     ) -> Created:
+        """Store a new alert; ``arm=False`` leaves arming to ``arm()`` (after the reply is out,
+        so a condition already met does not fire before the user read "alert set")."""
         client, market = await self.market.market(exchange, symbol_text)
         ticker = await self.market.ticker(client.name, market.symbol)
         async with self.db.session() as session:
@@ -265,10 +274,20 @@ class AlertService:
             await session.flush()
             view = view_of(row)
             rule = rule_of(row)
-        self.engine.add(rule)
-        self._publish_markets()
+        if arm:
+            self.engine.add(rule)
+            self._publish_markets()
         log.info("alert %s created (%s %s %s)", view.id, view.exchange, view.symbol, view.kind)
         return Created(view, market, ticker.last)
+
+    async def arm(self, alert_id: int) -> None:
+        async with self.db.session() as session:
+            row = await session.get(Alert, alert_id)
+            if row is None or row.state != ACTIVE:
+                return
+            rule = rule_of(row)
+        self.engine.add(rule)
+        self._publish_markets()
 
     async def list(self, user_id: int) -> list[AlertView]:
         async with self.db.session() as session:
