@@ -192,6 +192,8 @@ class AlertService:
         self._marks: dict[tuple[str, str], tuple[Decimal, float]] = {}
         self._dirty: set[tuple[str, str]] = set()
         self._fire_lock = asyncio.Lock()
+        # alert id → chat id of the active alerts, so firing needs no extra query.
+        self._chats: dict[int, int] = {}
         self._flusher: asyncio.Task[None] | None = None
         self.fired_total = 0
 
@@ -204,7 +206,7 @@ class AlertService:
                 (m.exchange, m.symbol): m for m in await session.scalars(select(MarketMark))
             }
         for row in rows:
-            self.engine.add(rule_of(row))
+            self._add(row)
         now = self.clock()
         since_by_market: dict[tuple[str, str], float] = {}
         for row in rows:
@@ -227,6 +229,10 @@ class AlertService:
             await with_suppress
             self._flusher = None
         await self.flush_marks()
+
+    def _add(self, row: Alert) -> None:
+        self._chats[row.id] = row.chat_id
+        self.engine.add(rule_of(row))
 
     def _publish_markets(self) -> None:
         self.watch(self.engine.markets())
@@ -273,6 +279,7 @@ class AlertService:
             session.add(row)
             await session.flush()
             view = view_of(row)
+            self._chats[row.id] = row.chat_id
             rule = rule_of(row)
         if arm:
             self.engine.add(rule)
@@ -285,6 +292,7 @@ class AlertService:
             row = await session.get(Alert, alert_id)
             if row is None or row.state != ACTIVE:
                 return
+            self._chats[row.id] = row.chat_id
             rule = rule_of(row)
         self.engine.add(rule)
         self._publish_markets()
@@ -337,6 +345,7 @@ class AlertService:
                     row.until = None
             view = view_of(row)
             rule = rule_of(row)
+            self._chats[row.id] = row.chat_id
         if view.state == ACTIVE:
             self.engine.add(rule)
             self._publish_markets()
@@ -381,11 +390,15 @@ class AlertService:
         """Persist firings and queue their messages in one transaction; wake the notifier."""
         queued = 0
         async with self._fire_lock:
+            # Languages first (cached after the first use): a session opened inside the
+            # transaction below would wait on the transaction's own write lock.
+            chat_ids = {f.alert_id: self._chats[f.alert_id] for f in firings if f.alert_id in self._chats}
+            langs = {cid: await self.chats.language(cid, None) for cid in set(chat_ids.values())}
+            fired: list[FiredAlert] = []
             async with self.db.session() as session:
-                fired: list[FiredAlert] = []
                 for firing in firings:
                     row = await session.get(Alert, firing.alert_id)
-                    if row is None or row.state != ACTIVE:
+                    if row is None or row.state != ACTIVE or row.id not in chat_ids:
                         continue
                     when = datetime.fromtimestamp(firing.at, UTC)
                     values: dict[str, Any] = {
@@ -402,10 +415,9 @@ class AlertService:
                     if result.rowcount != 1:
                         continue
                     await session.refresh(row)
-                    fired.append(FiredAlert(view_of(row), firing))
-                for item in fired:
-                    lang = await self.chats.language(item.alert.chat_id, None)
-                    text, buttons = self.render(lang, item)
+                    item = FiredAlert(view_of(row), firing)
+                    fired.append(item)
+                    text, buttons = self.render(langs[row.chat_id], item)
                     if await outbox.enqueue(
                         session,
                         chat_id=item.alert.chat_id,
@@ -416,10 +428,9 @@ class AlertService:
                         buttons=buttons,
                     ):
                         queued += 1
-                for key, (price, at) in list(self._marks.items()):
-                    if key in self._dirty and any(
-                        (f.alert.exchange, f.alert.symbol) == key for f in fired
-                    ):
+                for key in {(f.alert.exchange, f.alert.symbol) for f in fired}:
+                    if key in self._marks:
+                        price, at = self._marks[key]
                         await self._upsert_mark(session, key, price, at)
             self.fired_total += len(fired)
         if queued:
@@ -432,7 +443,7 @@ class AlertService:
         async with self.db.session() as session:
             rows = await session.scalars(select(Alert).where(Alert.id.in_(ids), Alert.state == ACTIVE))
             for row in rows:
-                self.engine.add(rule_of(row))
+                self._add(row)
 
     async def _mark_expired(self, ids: Sequence[int]) -> None:
         async with self.db.session() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -34,6 +35,8 @@ class BotAccount:
     profile: dict[str, Any] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     request_signal: ChangeSignal = field(default_factory=ChangeSignal)
+    # Called with every request as it arrives (benchmarks time them).
+    listeners: list[Callable[[RecordedRequest], None]] = field(default_factory=list)
     started: set[int] = field(default_factory=set)
     blocked: set[int] = field(default_factory=set)
 
@@ -59,8 +62,11 @@ class BotAccount:
         return data
 
     def log_request(self, method: str, params: dict[str, Any]) -> None:
-        self.requests.append(RecordedRequest(method, params))
+        request = RecordedRequest(method, params)
+        self.requests.append(request)
         self.request_signal.notify()
+        for listener in self.listeners:
+            listener(request)
 
     async def stop_webhook(self) -> None:
         if self.sender is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -121,6 +121,10 @@ class TelegramEmulator:
         """(method, params) of every call the default bot made, in order."""
         return self._default.requests
 
+    def on_request(self, listener: Callable[[RecordedRequest], None]) -> None:
+        """Call ``listener`` with every Bot API call of the default bot as it arrives."""
+        self._default.listeners.append(listener)
+
     def requests_of(self, token: str) -> list[RecordedRequest]:
         return self.world.bot(token).requests
 
@@ -129,7 +133,7 @@ class TelegramEmulator:
         method: str,
         *,
         after: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the test, not for I/O
+        timeout: float = 5.0,
         bot: str | None = None,
     ) -> RecordedRequest:
         """The first call of ``method`` (any case) at or after index ``after`` of the log.
@@ -532,7 +536,7 @@ class TelegramEmulator:
         *,
         after_message_id: int | None = None,
         predicate: Predicate | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the test, not for I/O
+        timeout: float = 5.0,
         bot: str | None = None,
     ) -> dict[str, Any]:
         """The bot's next message or edit in the chat that matches ``predicate``.
