@@ -28,9 +28,11 @@ from bot.i18n import I18n
 from bot.logs import quiet_libraries
 from bot.market import MarketService
 from bot.notifier import Notifier
+from bot.prices import LastPrices
 from bot.rates import RatesService
 from bot.streams import StreamSupervisor
 from exchanges.http import HttpPipeline
+from exchanges.models import Tick
 from exchanges.registry import account_factories, build_market_clients, stream_factories
 from exchanges.wallexpay.client import WallexPayClient
 from storage.db import Database
@@ -55,10 +57,17 @@ def build_services(settings: Settings) -> Services:
         handlers.texts.alert_fired_text,
         max_per_user=settings.max_alerts_per_user,
     )
+    last_prices = LastPrices()
+    market.last_prices = last_prices
+
+    async def on_tick(tick: Tick) -> None:
+        await last_prices.record(tick)
+        await alerts.on_tick(tick)
+
     streams = StreamSupervisor(
         stream_factories(settings.stream_urls()),
         market,
-        alerts.on_tick,
+        on_tick,
         on_gap=alerts.on_gap,
         silence_after=settings.stream_silence,
     )

@@ -16,8 +16,9 @@ from typing import TypeVar
 
 from bot.errors import NotListedAnywhere, UnknownExchange
 from bot.health import Health
+from bot.prices import LastPrices
 from exchanges.base import MarketDataClient
-from exchanges.errors import ExchangeError, RequestTimeout, UnknownSymbol
+from exchanges.errors import ExchangeError, NetworkError, RequestTimeout, UnknownSymbol
 from exchanges.models import Candle, Market, OrderBook, Ticker, Trade
 
 T = TypeVar("T")
@@ -91,6 +92,7 @@ class MarketService:
         self.clients = dict(clients)
         self.health = health
         self.timeout = timeout
+        self.last_prices: LastPrices | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -119,7 +121,15 @@ class MarketService:
 
     async def ticker(self, exchange: str, symbol: str) -> Ticker:
         client, market = await self.market(exchange, symbol)
-        return await self._call(client, client.ticker(market))
+        try:
+            return await self._call(client, client.ticker(market))
+        except NetworkError:
+            last = self.last_prices.get(client.name, market.symbol) if self.last_prices else None
+            if last is None:
+                raise
+            # The exchange is not answering, but a stream told us a price: show it, marked stale.
+            return Ticker(market, last.price, last.bid, last.ask, None, None, time=last.time,
+                          stale=True)
 
     async def order_book(self, exchange: str, symbol: str, depth: int = 10) -> OrderBook:
         client, market = await self.market(exchange, symbol)

@@ -59,6 +59,8 @@ class Ticker:
     high_24h: Decimal | None = None
     low_24h: Decimal | None = None
     time: datetime | None = None
+    # True when this is the last price seen on a stream, not a fresh answer.
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,10 @@ def ticker_text(lang: Lang, t: Ticker) -> str:
                 low=price(lang, m, t.low_24h),
             )
         )
-    if t.time is not None:
+    if t.stale and t.time is not None:
+        lines.append(lang("⚠️ Stale: {exchange} is not answering; this is the last price seen "
+                          "at {time}.", exchange=exchange_title(m.exchange), time=lang.time(t.time)))
+    elif t.time is not None:
         lines.append(lang("As of {time}", time=lang.time(t.time)))
     return "\n".join(lines)
 

@@ -167,3 +167,24 @@ async def test_killed_between_firing_and_sending_the_user_gets_the_alert_exactly
             await asyncio.wait_for(proc.wait(), 60)
         assert len([m for m in emu.transcript(user.id) if fired(m)]) == 1
         assert [state for state, _ in outbox_rows(db)] == ["sent"]
+
+
+async def test_price_falls_back_to_the_last_streamed_price_marked_stale(bot: RunningBot) -> None:
+    from bot.app import services_of
+
+    user = bot.user()
+    assert "is set" in await user.ask("/alert wallex BTCTMN above 99999999999999")
+    wallex = bot.stack.servers["wallex"]
+    last_prices = services_of(bot.app).market.last_prices
+    assert last_prices is not None
+    async with asyncio.timeout(10):
+        while last_prices.get("wallex", "BTCTMN") is None:
+            await wallex.push("BTCTMN")  # type: ignore[attr-defined]
+            await asyncio.sleep(0.05)
+    wallex.harness.faults.status = 503  # type: ignore[attr-defined]
+    wallex.harness.faults.only_paths = ("/v1/markets",)  # type: ignore[attr-defined]
+    try:
+        text = await user.ask("/price wallex BTCTMN", timeout=20)
+    finally:
+        wallex.harness.faults.clear()  # type: ignore[attr-defined]
+    assert "BTC/TMN on Wallex" in text and "Stale: Wallex is not answering" in text
