@@ -303,6 +303,22 @@ async def test_many_chats_interleave_within_the_global_limit(
         assert bot_texts(emu, 1001 + c) == [f"#0 for {1001 + c}", f"#1 for {1001 + c}"]
 
 
+async def test_many_chats_refused_at_once_pause_the_whole_bot(
+    sqlite_db: Database, emulator: Emulators, running: Any
+) -> None:
+    # Telegram here allows 10 a second over all chats; the notifier believes 30.
+    emu = await emulator(FloodLimits(bot_messages=10), users=40)
+    notifier = Notifier(sqlite_db, plain_bot(emu), ButtonService(sqlite_db))
+    await enqueue_many(sqlite_db, [message(1001 + c, 0) for c in range(40)])
+    await running(notifier)
+    found = await settled(sqlite_db, timeout=30)
+    assert found == {"pending": 0, "sent": 40, "failed": 0, "blocked": 0}
+    assert notifier.stats.global_pauses >= 1
+    assert sends(emu) == 40 + notifier.stats.flood_waits  # every refusal sent again
+    for c in range(40):
+        assert bot_texts(emu, 1001 + c) == [f"#0 for {1001 + c}"]
+
+
 async def test_a_chats_backlog_does_not_hold_up_other_chats(
     sqlite_db: Database, emulator: Emulators, running: Any
 ) -> None:
