@@ -119,6 +119,17 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         services.db, app.bot, services.buttons, on_blocked=services.alerts.pause_chat
     )
     services.alerts.wake = services.notifier.wake
+    notifier = services.notifier
+    services.health.sections["outbox"] = lambda: {
+        "sent": notifier.stats.sent,
+        "failed": notifier.stats.failed,
+        "blocked": notifier.stats.blocked,
+        "retried": notifier.stats.retried,
+    }
+    services.health.sections["alerts"] = lambda: {
+        "active": len(services.alerts.engine),
+        "fired": services.alerts.fired_total,
+    }
     return app
 
 
