@@ -90,4 +90,5 @@ def parse_alert(words: list[str], now: datetime) -> AlertRequest:
         rest = rest[2:]
     if rest:
         raise UsageError("alert", "I did not understand “{words}”.", words=" ".join(rest))
-    return AlertRequest(kind, price, pct, window, repeat_every, until)
+    signed = kind is Kind.CHANGE and words[1].startswith("+")
+    return AlertRequest(kind, price, pct, window, repeat_every, until, signed)

@@ -510,7 +510,7 @@ def alert_condition(lang: Lang, view: AlertView) -> str:
         pct = view.pct or Decimal(0)
         size = lang.number(abs(pct))
         window = duration_text(view.window or 3600)
-        if pct > 0 and str(view.pct).startswith("+"):
+        if pct > 0 and view.signed:
             text = lang("up {pct}% within {window}", pct=size, window=window)
         elif pct < 0:
             text = lang("down {pct}% within {window}", pct=size, window=window)

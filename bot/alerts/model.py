@@ -8,6 +8,8 @@ Kinds:
 - ``change``: fires when the price has moved by ``pct`` percent within ``window``
   seconds (up or down; a signed ``pct`` restricts the direction: ``+5`` up, ``-5`` down),
   measured against the lowest (for up) or highest (for down) price in the window.
+  ``Decimal`` drops a ``+`` sign, so ``signed`` says that a positive ``pct`` was
+  written ``+5`` (up only); a bare ``5`` (``signed`` False) fires either way.
 
 ``repeat_every`` None means once: the alert fires one time and is done. A number of
 seconds means it may fire again, at most once per that cooldown, while its condition
@@ -43,6 +45,9 @@ class AlertRule:
     until: float | None = None
     reference_price: Decimal | None = None
     last_fired_at: float | None = None
+    # change: the pct was written with a sign ("+5": up only). Decimal("+5") == 5, so the
+    # sign of a positive pct must travel here; a negative pct is down only regardless.
+    signed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

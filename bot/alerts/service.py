@@ -66,6 +66,8 @@ class AlertRequest:
     window: int | None = None
     repeat_every: int | None = None
     until: datetime | None = None
+    # change: "+5" (up only) as opposed to "5" (either way); Decimal drops the "+".
+    signed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class AlertView:
     created_at: datetime
     chat_id: int
     user_id: int
+    signed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,13 @@ class FiredAlert:
 
 
 Renderer = Callable[[Lang, FiredAlert], tuple[str, list[list[dict[str, Any]]]]]
+
+
+def pct_text(pct: Decimal | None, signed: bool) -> str | None:
+    """Stored with its "+" when the user wrote one, so "up only" survives a restart."""
+    if pct is None:
+        return None
+    return f"+{pct}" if signed and pct > 0 else str(pct)
 
 
 def _dec(text: str | None) -> Decimal | None:
@@ -132,6 +142,7 @@ def view_of(row: Alert) -> AlertView:
         created_at=row.created_at,
         chat_id=row.chat_id,
         user_id=row.user_id,
+        signed=(row.pct or "").startswith("+"),
     )
 
 
@@ -148,6 +159,7 @@ def rule_of(row: Alert) -> AlertRule:
         until=_ts(row.until),
         reference_price=_dec(row.reference_price),
         last_fired_at=_ts(row.last_fired_at),
+        signed=(row.pct or "").startswith("+"),
     )
 
 
@@ -268,7 +280,7 @@ class AlertService:
                 pair=market.pair,
                 kind=request.kind.value,
                 price=str(request.price) if request.price is not None else None,
-                pct=str(request.pct) if request.pct is not None else None,
+                pct=pct_text(request.pct, request.signed),
                 window_s=request.window,
                 repeat_every_s=request.repeat_every,
                 until=request.until,

@@ -23,7 +23,9 @@ def test_change_with_window_sign_repeat_and_until() -> None:
     r = parse_alert(["change", "-3.5%", "4h", "every", "30m", "until", "2d"], NOW)
     assert r.kind is Kind.CHANGE and r.pct == Decimal("-3.5") and r.window == 4 * 3600
     assert r.repeat_every == 1800 and r.until == NOW + timedelta(days=2)
+    assert parse_alert(["change", "+5"], NOW).signed is True
     d = parse_alert(["change", "5"], NOW)
+    assert d.signed is False
     assert d.window == DEFAULT_WINDOW and d.repeat_every is None
     assert parse_alert(["above", "10", "every"], NOW).repeat_every == DEFAULT_COOLDOWN
     assert parse_alert(["above", "10", "once", "until", "2026-12-31"], NOW).until == datetime(
