@@ -128,8 +128,9 @@ class MarketService:
             if last is None:
                 raise
             # The exchange is not answering, but a stream told us a price: show it, marked stale.
-            return Ticker(market, last.price, last.bid, last.ask, None, None, time=last.time,
-                          stale=True)
+            return Ticker(
+                market, last.price, last.bid, last.ask, None, None, time=last.time, stale=True
+            )
 
     async def order_book(self, exchange: str, symbol: str, depth: int = 10) -> OrderBook:
         client, market = await self.market(exchange, symbol)

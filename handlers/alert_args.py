@@ -37,14 +37,19 @@ def parse_when(text: str, now: datetime) -> datetime | None:
 def parse_alert(words: list[str], now: datetime) -> AlertRequest:
     """``words`` after the exchange and the symbol."""
     if not words:
-        raise UsageError("alert", "Say when: above, below or cross a price, or change by a percentage.")
+        raise UsageError(
+            "alert", "Say when: above, below or cross a price, or change by a percentage."
+        )
     kind_word = words[0].lower()
     rest = words[1:]
     try:
         kind = Kind(kind_word)
     except ValueError:
-        raise UsageError("alert", "“{word}” is not a condition: use above, below, cross or change.",
-                         word=words[0]) from None
+        raise UsageError(
+            "alert",
+            "“{word}” is not a condition: use above, below, cross or change.",
+            word=words[0],
+        ) from None
     price = pct = None
     window = None
     if kind is Kind.CHANGE:
@@ -83,8 +88,9 @@ def parse_alert(words: list[str], now: datetime) -> AlertRequest:
             raise UsageError("alert", "After until, give a date (2026-12-31) or a duration (3d).")
         until = parse_when(rest[1], now)
         if until is None:
-            raise UsageError("alert", "“{when}” is not a date (2026-12-31) or a duration (3d).",
-                             when=rest[1])
+            raise UsageError(
+                "alert", "“{when}” is not a date (2026-12-31) or a duration (3d).", when=rest[1]
+            )
         if until <= now:
             raise UsageError("alert", "That time has already passed.")
         rest = rest[2:]

@@ -114,8 +114,14 @@ async def on_rearm(update: Update, context: BotContext, press: Press) -> None:
     assert user is not None
     view = await context.services.alerts.resume(user.id, int(str(press.payload["id"])))
     lang = await lang_for(update, context)
-    await reply(update, lang("Alert #{id} is armed again: {summary}", id=view.id,
-                             summary=texts.alert_summary(lang, view)))
+    await reply(
+        update,
+        lang(
+            "Alert #{id} is armed again: {summary}",
+            id=view.id,
+            summary=texts.alert_summary(lang, view),
+        ),
+    )
 
 
 @action("alert_chart")
@@ -132,8 +138,11 @@ async def on_chart(update: Update, context: BotContext, press: Press) -> None:
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
     result = await context.services.charts.chart(view.exchange, view.symbol)
     if result.png:
-        await chat.send_photo(photo=result.png, caption=f"{view.pair} · {result.interval}",
-                              filename=f"{view.symbol}.png")
+        await chat.send_photo(
+            photo=result.png,
+            caption=f"{view.pair} · {result.interval}",
+            filename=f"{view.symbol}.png",
+        )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

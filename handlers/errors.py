@@ -73,8 +73,10 @@ def sentence(lang: Lang, error: BaseException, command: str) -> str | None:
             "\n" + lang("Usage: {usage}", usage=escape(usage(command))) if command else ""
         )
     if isinstance(error, TooManyAlerts):
-        return lang("You have {limit} alerts, the most allowed. Delete some with /alerts first.",
-                    limit=error.limit)
+        return lang(
+            "You have {limit} alerts, the most allowed. Delete some with /alerts first.",
+            limit=error.limit,
+        )
     if isinstance(error, AlertNotFound):
         return lang("You have no alert #{id}. /alerts lists yours.", id=error.alert_id)
     if isinstance(error, NotConnected):

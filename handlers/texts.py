@@ -78,8 +78,13 @@ def ticker_text(lang: Lang, t: Ticker) -> str:
             )
         )
     if t.stale and t.time is not None:
-        lines.append(lang("⚠️ Stale: {exchange} is not answering; this is the last price seen "
-                          "at {time}.", exchange=exchange_title(m.exchange), time=lang.time(t.time)))
+        lines.append(
+            lang(
+                "⚠️ Stale: {exchange} is not answering; this is the last price seen at {time}.",
+                exchange=exchange_title(m.exchange),
+                time=lang.time(t.time),
+            )
+        )
     elif t.time is not None:
         lines.append(lang("As of {time}", time=lang.time(t.time)))
     return "\n".join(lines)
@@ -501,11 +506,17 @@ def _alert_price(lang: Lang, view: AlertView, value: Decimal | None) -> str:
 def alert_condition(lang: Lang, view: AlertView) -> str:
     quote = escape(view.pair.split("/")[-1])
     if view.kind is Kind.ABOVE:
-        text = lang("above {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote)
+        text = lang(
+            "above {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote
+        )
     elif view.kind is Kind.BELOW:
-        text = lang("below {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote)
+        text = lang(
+            "below {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote
+        )
     elif view.kind is Kind.CROSS:
-        text = lang("crossing {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote)
+        text = lang(
+            "crossing {price} {quote}", price=_alert_price(lang, view, view.price), quote=quote
+        )
     else:
         pct = view.pct or Decimal(0)
         size = lang.number(abs(pct))
@@ -521,8 +532,13 @@ def alert_condition(lang: Lang, view: AlertView) -> str:
 
 def alert_summary(lang: Lang, view: AlertView) -> str:
     parts = [
-        lang("#{id} {pair} on {exchange} {condition}", id=view.id, pair=escape(view.pair),
-             exchange=exchange_title(view.exchange), condition=alert_condition(lang, view))
+        lang(
+            "#{id} {pair} on {exchange} {condition}",
+            id=view.id,
+            pair=escape(view.pair),
+            exchange=exchange_title(view.exchange),
+            condition=alert_condition(lang, view),
+        )
     ]
     if view.repeat_every:
         parts.append(lang("every {cooldown} at most", cooldown=duration_text(view.repeat_every)))
@@ -536,13 +552,20 @@ def alert_summary(lang: Lang, view: AlertView) -> str:
 def alert_created_text(lang: Lang, view: AlertView, market: Market, current: Decimal) -> str:
     lines = [
         lang("🔔 Alert #{id} is set: {summary}", id=view.id, summary=alert_summary(lang, view)),
-        lang("Price now: {price} {quote}", price=price(lang, market, current),
-             quote=escape(market.quote)),
+        lang(
+            "Price now: {price} {quote}",
+            price=price(lang, market, current),
+            quote=escape(market.quote),
+        ),
     ]
     if view.kind is Kind.ABOVE and view.price is not None and current >= view.price:
-        lines.append(lang("The price is already above that level: the alert fires on the next tick."))
+        lines.append(
+            lang("The price is already above that level: the alert fires on the next tick.")
+        )
     if view.kind is Kind.BELOW and view.price is not None and current <= view.price:
-        lines.append(lang("The price is already below that level: the alert fires on the next tick."))
+        lines.append(
+            lang("The price is already below that level: the alert fires on the next tick.")
+        )
     lines.append(lang("/alerts lists your alerts; /delalert {id} removes this one.", id=view.id))
     return "\n".join(lines)
 
@@ -556,8 +579,9 @@ _STATES = {
 
 def alerts_list_text(lang: Lang, alerts: Sequence[AlertView]) -> str:
     if not alerts:
-        return lang("You have no alerts. Set one with /alert, e.g. /alert wallex BTC/TMN above "
-                    "10000000000")
+        return lang(
+            "You have no alerts. Set one with /alert, e.g. /alert wallex BTC/TMN above 10000000000"
+        )
     lines = [lang("<b>Your alerts</b>")]
     for a in alerts:
         lines.append(f"{alert_summary(lang, a)} · {lang(_STATES.get(a.state, a.state))}")
@@ -569,17 +593,35 @@ def alert_fired_text(lang: Lang, fired: FiredAlert) -> tuple[str, list[list[dict
     at = datetime.fromtimestamp(firing.at, UTC)
     quote = escape(view.pair.split("/")[-1])
     lines = [
-        lang("🔔 <b>{pair}</b> on {exchange}: {condition}", pair=escape(view.pair),
-             exchange=exchange_title(view.exchange), condition=alert_condition(lang, view)),
-        lang("Price: {price} {quote} at {time}", price=lang.number(firing.price), quote=quote,
-             time=lang.time(at)),
+        lang(
+            "🔔 <b>{pair}</b> on {exchange}: {condition}",
+            pair=escape(view.pair),
+            exchange=exchange_title(view.exchange),
+            condition=alert_condition(lang, view),
+        ),
+        lang(
+            "Price: {price} {quote} at {time}",
+            price=lang.number(firing.price),
+            quote=quote,
+            time=lang.time(at),
+        ),
     ]
     if firing.move_pct is not None and firing.base_price is not None:
-        lines.append(lang("Moved {move}% from {base}", move=lang.number(firing.move_pct, 2, sign=True),
-                          base=lang.number(firing.base_price)))
+        lines.append(
+            lang(
+                "Moved {move}% from {base}",
+                move=lang.number(firing.move_pct, 2, sign=True),
+                base=lang.number(firing.base_price),
+            )
+        )
     if view.repeat_every:
-        lines.append(lang("Alert #{id} stays on (every {cooldown} at most).", id=view.id,
-                          cooldown=duration_text(view.repeat_every)))
+        lines.append(
+            lang(
+                "Alert #{id} stays on (every {cooldown} at most).",
+                id=view.id,
+                cooldown=duration_text(view.repeat_every),
+            )
+        )
     else:
         lines.append(lang("Alert #{id} is done.", id=view.id))
     payload: dict[str, Any] = {"id": view.id}

@@ -163,9 +163,7 @@ def rule_of(row: Alert) -> AlertRule:
     )
 
 
-def candle_ticks(
-    candles: Sequence[Any], since: float, until: float
-) -> list[tuple[float, Decimal]]:
+def candle_ticks(candles: Sequence[Any], since: float, until: float) -> list[tuple[float, Decimal]]:
     """The path a candle's price must have taken, as ticks: open, the extreme met first
     (low for a rising candle, high for a falling one), the other extreme, close."""
     points: list[tuple[float, Decimal]] = []
@@ -214,9 +212,7 @@ class AlertService:
         """Rebuild the index from the database, then look back over what was missed."""
         async with self.db.session() as session:
             rows = list(await session.scalars(select(Alert).where(Alert.state == ACTIVE)))
-            marks = {
-                (m.exchange, m.symbol): m for m in await session.scalars(select(MarketMark))
-            }
+            marks = {(m.exchange, m.symbol): m for m in await session.scalars(select(MarketMark))}
         for row in rows:
             self._add(row)
         now = self.clock()
@@ -228,7 +224,9 @@ class AlertService:
             if since is not None:
                 since_by_market[key] = min(since_by_market.get(key, since), since)
             if mark is not None:
-                self.engine.seed(row.exchange, row.symbol, [(_ts(mark.seen_at) or now, Decimal(mark.last_price))])
+                self.engine.seed(
+                    row.exchange, row.symbol, [(_ts(mark.seen_at) or now, Decimal(mark.last_price))]
+                )
         for (exchange, symbol), since in since_by_market.items():
             await self._recover_market(exchange, symbol, since, now)
         self._publish_markets()
@@ -377,7 +375,9 @@ class AlertService:
             self.engine.remove(row.id)
         self._publish_markets()
         if rows:
-            log.info("paused %s alert(s) of chat %s: the bot cannot write there", len(rows), chat_id)
+            log.info(
+                "paused %s alert(s) of chat %s: the bot cannot write there", len(rows), chat_id
+            )
         return len(rows)
 
     # --- ticks and firing ------------------------------------------------------------------
@@ -404,7 +404,9 @@ class AlertService:
         async with self._fire_lock:
             # Languages first (cached after the first use): a session opened inside the
             # transaction below would wait on the transaction's own write lock.
-            chat_ids = {f.alert_id: self._chats[f.alert_id] for f in firings if f.alert_id in self._chats}
+            chat_ids = {
+                f.alert_id: self._chats[f.alert_id] for f in firings if f.alert_id in self._chats
+            }
             langs = {cid: await self.chats.language(cid, None) for cid in set(chat_ids.values())}
             fired: list[FiredAlert] = []
             async with self.db.session() as session:
@@ -453,7 +455,9 @@ class AlertService:
 
     async def _reload(self, ids: Sequence[int]) -> None:
         async with self.db.session() as session:
-            rows = await session.scalars(select(Alert).where(Alert.id.in_(ids), Alert.state == ACTIVE))
+            rows = await session.scalars(
+                select(Alert).where(Alert.id.in_(ids), Alert.state == ACTIVE)
+            )
             for row in rows:
                 self._add(row)
 
@@ -480,9 +484,7 @@ class AlertService:
             if market is None:
                 return
             intervals = client.capabilities.candle_intervals
-            sized = sorted(
-                (s, i) for i in intervals if (s := interval_seconds(i)) is not None
-            )
+            sized = sorted((s, i) for i in intervals if (s := interval_seconds(i)) is not None)
             if sized and until - since > 1:
                 seconds, interval = sized[0]
                 count = min(RECOVERY_CANDLES, math.ceil((until - since) / seconds) + 1)
@@ -496,7 +498,12 @@ class AlertService:
         for at, price in sorted(points, key=lambda p: p[0]):
             firings.extend(self.engine.on_tick(exchange, symbol, price, at))
         if firings:
-            log.info("%s alert(s) of %s %s fired on prices seen while away", len(firings), exchange, symbol)
+            log.info(
+                "%s alert(s) of %s %s fired on prices seen while away",
+                len(firings),
+                exchange,
+                symbol,
+            )
             await self.fire(firings)
 
     # --- marks ------------------------------------------------------------------------------
@@ -506,7 +513,9 @@ class AlertService:
         mark = await session.get(MarketMark, key)
         when = datetime.fromtimestamp(at, UTC)
         if mark is None:
-            session.add(MarketMark(exchange=key[0], symbol=key[1], last_price=str(price), seen_at=when))
+            session.add(
+                MarketMark(exchange=key[0], symbol=key[1], last_price=str(price), seen_at=when)
+            )
         else:
             mark.last_price = str(price)
             mark.seen_at = when
