@@ -146,7 +146,9 @@ class StreamSupervisor:
         self._stopping.clear()
         for name in self._exchanges:
             if name in self.streams:
-                self._tasks.append(asyncio.create_task(self._run_stream(name), name=f"stream-{name}"))
+                self._tasks.append(
+                    asyncio.create_task(self._run_stream(name), name=f"stream-{name}")
+                )
             self._tasks.append(asyncio.create_task(self._run_poller(name), name=f"poll-{name}"))
 
     async def stop(self) -> None:
@@ -165,7 +167,9 @@ class StreamSupervisor:
         """Wait ``seconds``, or less when stopping or one of ``events`` is set."""
         waiters = [asyncio.ensure_future(e.wait()) for e in (self._stopping, *events)]
         try:
-            await asyncio.wait(waiters, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                waiters, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             for w in waiters:
                 w.cancel()
@@ -285,7 +289,9 @@ class StreamSupervisor:
             try:
                 moved = await self._poll_once(ex, targets)
                 interval = (
-                    self.poll.fastest if moved else min(interval * self.poll.growth, self.poll.slowest)
+                    self.poll.fastest
+                    if moved
+                    else min(interval * self.poll.growth, self.poll.slowest)
                 )
             except RateLimited as exc:
                 interval = max(exc.retry_after or 0.0, interval * 2, self.poll.fastest)

@@ -15,8 +15,8 @@ from telegram.error import Forbidden, RetryAfter
 from telegram.error import NetworkError as TelegramNetworkError
 
 from bot.accounts import NoAccounts, NoAccountSupport, NotConnected, StoredSecretUnreadable
-from bot.context import BotContext
 from bot.alerts.service import AlertNotFound, TooManyAlerts
+from bot.context import BotContext
 from bot.errors import NotListedAnywhere, UnknownExchange
 from bot.i18n import Lang
 from bot.rates import RatesNotConfigured

@@ -25,8 +25,10 @@ def btc_tmn(stack: SandboxStack) -> Decimal:
 
 
 def fired(m: dict[str, Any]) -> bool:
-    return bool(m.get("from_bot")) and ": above" in str(m.get("text", "")) and "Price:" in str(
-        m.get("text", "")
+    return (
+        bool(m.get("from_bot"))
+        and ": above" in str(m.get("text", ""))
+        and "Price:" in str(m.get("text", ""))
     )
 
 
@@ -91,14 +93,17 @@ async def test_a_crossing_while_the_bot_was_down_fires_once_after_restart(
     async with running_bot(stack, db) as bot:
         user = bot.user()
         message = await stack.telegram.wait_for_message(
-            user.chat_id, predicate=lambda m: "crossing" in str(m.get("text")) and "Price:" in str(m.get("text")), timeout=15
+            user.chat_id,
+            predicate=lambda m: "crossing" in str(m.get("text")) and "Price:" in str(m.get("text")),
+            timeout=15,
         )
         assert "is done" in message["text"]
         await user.ask("/help")
     async with running_bot(stack, db) as bot:  # and not again after another restart
         await bot.user().ask("/help")
     crossings = [
-        m for m in stack.telegram.transcript(1001)
+        m
+        for m in stack.telegram.transcript(1001)
         if m.get("from_bot") and "Price:" in str(m.get("text"))
     ]
     assert len(crossings) == 1
@@ -127,8 +132,14 @@ async def test_killed_between_firing_and_sending_the_user_gets_the_alert_exactly
 
         async def start_bot() -> asyncio.subprocess.Process:
             return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                cwd=tmp_path,
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
             )
 
         proc = await start_bot()

@@ -46,7 +46,9 @@ async def until_true(check: object, timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-async def setup(market_clock: FixedClock) -> AsyncIterator[tuple[SandboxStack, StreamSupervisor, Collector]]:
+async def setup(
+    market_clock: FixedClock,
+) -> AsyncIterator[tuple[SandboxStack, StreamSupervisor, Collector]]:
     async with SandboxStack(clock=market_clock, flood=False) as stack:
         env = stack.env()
         urls = {
@@ -58,7 +60,9 @@ async def setup(market_clock: FixedClock) -> AsyncIterator[tuple[SandboxStack, S
         market = MarketService(build_market_clients(urls), Health())
         collector = Collector()
         supervisor = StreamSupervisor(
-            stream_factories({"wallex": env["WALLEX_SOCKET_URL"], "narkasa": env["NARKASA_WS_URL"]}),
+            stream_factories(
+                {"wallex": env["WALLEX_SOCKET_URL"], "narkasa": env["NARKASA_WS_URL"]}
+            ),
             market,
             collector.sink,
             on_gap=collector.gap,
@@ -85,7 +89,9 @@ async def test_wallex_ticks_arrive_and_subscriptions_follow_the_wanted_set(setup
     assert tick.symbol == "BTCTMN" and tick.price in prices
     supervisor.want({("wallex", "ETHTMN")})
     await until_true(
-        lambda: any("ETHTMN@trade" in c and "BTCTMN@trade" not in c for c in wallex.subscriptions().values())
+        lambda: any(
+            "ETHTMN@trade" in c and "BTCTMN@trade" not in c for c in wallex.subscriptions().values()
+        )
     )
     assert supervisor.health()["wallex"]["state"] == "live"
 
@@ -119,7 +125,7 @@ async def test_a_silent_stream_is_covered_by_polling(setup) -> None:  # type: ig
 
 
 async def test_exchanges_without_a_stream_are_polled_adaptively(setup) -> None:  # type: ignore[no-untyped-def]
-    stack, supervisor, collector = setup
+    _, supervisor, collector = setup
     supervisor.want({("alp", "BTC_USDT"), ("wex", "btc_usd")})
     alp = await collector.next(exchange="alp", source="poll")
     wex = await collector.next(exchange="wex", source="poll")
