@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from telegram import Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction
 from telegram.ext import Application, CommandHandler
 
+from bot.alerts.service import AlertView
 from bot.buttons import Press
 from bot.context import BotContext
 from exchanges.symbols import looks_like_symbol
@@ -15,6 +17,7 @@ from handlers import texts
 from handlers.alert_args import parse_alert
 from handlers.args import UsageError, clean_args
 from handlers.callbacks import action
+from handlers.commands import N_
 from handlers.keyboards import one_time_keyboard
 from handlers.lang import lang_for
 from handlers.reply import reply
@@ -75,37 +78,39 @@ async def delete_alert(update: Update, context: BotContext) -> None:
     await reply(update, lang("Alert #{id} is deleted.", id=view.id))
 
 
-async def _edit(update: Update, text: str) -> None:
-    query = update.callback_query
-    if query is not None:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+async def _on_alert(
+    update: Update,
+    context: BotContext,
+    press: Press,
+    operation: Callable[[int, int], Awaitable[AlertView]],
+    message: str,
+) -> None:
+    """A button under an alert: run ``operation`` on it as its owner, then say ``message``."""
+    user = update.effective_user
+    assert user is not None
+    view = await operation(user.id, int(str(press.payload["id"])))
+    lang = await lang_for(update, context)
+    await reply(update, lang(message, id=view.id))
 
 
 @action("alert_delete")
 async def on_delete(update: Update, context: BotContext, press: Press) -> None:
-    user = update.effective_user
-    assert user is not None
-    view = await context.services.alerts.delete(user.id, int(str(press.payload["id"])))
-    lang = await lang_for(update, context)
-    await reply(update, lang("Alert #{id} is deleted.", id=view.id))
+    alerts = context.services.alerts
+    await _on_alert(update, context, press, alerts.delete, N_("Alert #{id} is deleted."))
 
 
 @action("alert_pause")
 async def on_pause(update: Update, context: BotContext, press: Press) -> None:
-    user = update.effective_user
-    assert user is not None
-    view = await context.services.alerts.pause(user.id, int(str(press.payload["id"])))
-    lang = await lang_for(update, context)
-    await reply(update, lang("Alert #{id} is paused. /alerts to resume it.", id=view.id))
+    alerts = context.services.alerts
+    await _on_alert(
+        update, context, press, alerts.pause, N_("Alert #{id} is paused. /alerts to resume it.")
+    )
 
 
 @action("alert_resume")
 async def on_resume(update: Update, context: BotContext, press: Press) -> None:
-    user = update.effective_user
-    assert user is not None
-    view = await context.services.alerts.resume(user.id, int(str(press.payload["id"])))
-    lang = await lang_for(update, context)
-    await reply(update, lang("Alert #{id} is on again.", id=view.id))
+    alerts = context.services.alerts
+    await _on_alert(update, context, press, alerts.resume, N_("Alert #{id} is on again."))
 
 
 @action("alert_rearm")
