@@ -24,6 +24,13 @@ How (per market, see ``_Market``):
   the low of the last ``w`` seconds is the first kept point not older than ``w``.
 - Repeating rules that fired wait in a cooldown heap keyed by the time they may fire
   again; cross rules keep tracking their side while cooling down.
+- Most ticks change nothing: each market keeps a band of prices (between the nearest
+  above/below/cross levels) and a time (the next cooldown end) inside which a tick only
+  records the price; change rules keep their own two trigger prices, exact when last
+  worked out and moved only by a new running low/high since (points leaving a window
+  only shrink the moves, so the bounds stay safe). A tick inside all of them costs a
+  dictionary lookup, a Decimal-to-int conversion and a few comparisons; its point waits
+  in a short buffer and joins the monotonic lists in batches.
 - Deletion is lazy: a heap entry is live only if the rule's record still says it sits
   in that structure under that key; stale entries are skipped when popped and swept
   (one rebuild of the market) once they outnumber the live rules.
@@ -61,10 +68,10 @@ _HUGE = 1 << 512  # above any scaled price
 _INF = math.inf
 
 Point = tuple[float, int, Decimal]  # (time, scaled price, the price as it came)
-_NO_POINT: Point = (-_INF, 0, Decimal(0))  # left every window long ago
 # Index 0 of the low/high lists: never dominated, so the pop loops need no bound check.
 _LO_END: Point = (-_INF, -1, Decimal(-1))
 _HI_END: Point = (-_INF, _HUGE, Decimal(0))
+_BUFFERED = 64  # quiet ticks' points wait at most this many before joining the windows
 
 # Where a rule's live entry is (a record's ``where``).
 _DEAD = 0  # in no structure: expired on a tick, waits for expire(); or forgotten
@@ -85,11 +92,15 @@ def move_pct(price: Decimal, base: Decimal) -> Decimal:
     return _REPORT.divide(_REPORT.multiply(_REPORT.subtract(price, base), _HUNDRED), base)
 
 
+# Exponents below -5 are not cached by CPython: share them (two per rule otherwise).
+_EXPONENTS = {e: e for e in range(-64, 65)}
+
+
 def _split(value: Decimal) -> tuple[int, int]:
     """(coefficient, exponent) of a finite Decimal, exactly (``1.50`` -> ``(150, -2)``)."""
     exp = value.as_tuple().exponent
     assert isinstance(exp, int)
-    return int(value.scaleb(-exp, _EXACT)), exp
+    return int(value.scaleb(-exp, _EXACT)), _EXPONENTS.get(exp, exp)
 
 
 def _join(coef: int, exp: int) -> Decimal:
@@ -118,6 +129,19 @@ def _first_in(points: list[Point], head: int, t: float, window: int) -> int:
     while points[i][0] + window < t:
         i += 1
     return i
+
+
+def _easiest(g: _Group) -> tuple[int, int]:
+    """The smallest |pct| key levels of a group's armed rules, up and down (-1: none);
+    an either-way rule counts for both."""
+    q_up = q_down = -1
+    if g.either:
+        q_up = q_down = g.either[0] >> _SHIFT
+    if g.up and (q_up < 0 or g.up[0] >> _SHIFT < q_up):
+        q_up = g.up[0] >> _SHIFT
+    if g.down and (q_down < 0 or g.down[0] >> _SHIFT < q_down):
+        q_down = g.down[0] >> _SHIFT
+    return q_up, q_down
 
 
 def _neg(key: int) -> int:
@@ -174,44 +198,16 @@ class _RecX(_Rec):
 
 
 class _Group:
-    """The change rules of one window length: fired rules are a prefix of each heap.
+    """The change rules of one window length, in three heaps of |pct| keys (up only,
+    down only, either way): the rules a move fires are a prefix of each."""
 
-    ``lo_pt``/``hi_pt`` cache the window's low and high points; ``q_up``/``q_down`` the
-    easiest |pct| key levels up and down (-1: none) and ``up_trig``/``dn_trig`` the prices
-    at which they fire. Nothing about the group changes on a tick in ``[bot, top]`` up to
-    time ``exp`` (-inf: look again).
-    """
-
-    __slots__ = (
-        "bot",
-        "dn_trig",
-        "down",
-        "either",
-        "exp",
-        "hi_pt",
-        "lo_pt",
-        "q_down",
-        "q_up",
-        "top",
-        "up",
-        "up_trig",
-        "window",
-    )
+    __slots__ = ("down", "either", "up", "window")
 
     def __init__(self, window: int) -> None:
         self.window = window
         self.up: list[int] = []
         self.down: list[int] = []
         self.either: list[int] = []
-        self.lo_pt = _NO_POINT
-        self.hi_pt = _NO_POINT
-        self.q_up = -1
-        self.q_down = -1
-        self.up_trig = _HUGE
-        self.dn_trig = -1
-        self.top = _HUGE
-        self.bot = 0
-        self.exp = -_INF
 
 
 class _Market:
@@ -220,8 +216,8 @@ class _Market:
     __slots__ = (
         "above",
         "below",
+        "buf",
         "ch_bot",
-        "ch_exp",
         "ch_top",
         "cool",
         "down",
@@ -243,6 +239,13 @@ class _Market:
         "n",
         "nchange",
         "pending",
+        "q_hi",
+        "q_lo",
+        "q_until",
+        "qd_min",
+        "qu_min",
+        "run_hi",
+        "run_lo",
         "scale",
         "symbol",
         "up",
@@ -255,9 +258,9 @@ class _Market:
         self.nchange = 0
         self.garbage = 0  # an upper bound of stale entries in the structures
         self.k = _MIN_K
-        self.scale = 10**_MIN_K
+        self.scale: int = 10**_MIN_K
         self.kq = _MIN_KQ
-        self.hq = 100 * 10**_MIN_KQ
+        self.hq: int = 100 * 10**_MIN_KQ
         self.last_s: int | None = None
         self.last_p: Decimal | None = None
         self.last_t: float | None = None
@@ -269,12 +272,25 @@ class _Market:
         self.pending: list[int] = []
         self.cool: list[tuple[float, int]] = []
         self.groups: dict[int, _Group] = {}
-        # Change rules can only fire, or their windows' lows/highs change, on a tick
-        # above ch_top, below ch_bot, or after ch_exp: one test per tick otherwise.
+        # Change rules can only fire on a tick above ch_top or below ch_bot. Those are
+        # worked out exactly at a visit (_fire_change), then only move by the running
+        # low/high since then (run_lo/run_hi) with the easiest pct up/down (qu_min/qd_min,
+        # -1: none): a window's low can only be lower than the one seen at the visit by
+        # a point that came since. Points leaving a window only shrink the moves, so the
+        # bounds stay safe, just looser, until the next visit. ch_top -1: visit next tick.
         self.ch_top = _HUGE
         self.ch_bot = 0
-        self.ch_exp = _INF
+        self.run_lo = _HUGE
+        self.run_hi = -1
+        self.qu_min = -1
+        self.qd_min = -1
         self.horizon = 0  # the longest window: points older than that are dropped
+        # A tick strictly between q_lo and q_hi before q_until changes nothing but the
+        # last price and the windows: the quiet path. An empty band: look at everything.
+        self.q_lo = 0
+        self.q_hi = 0
+        self.q_until = -_INF
+        self.buf: list[Point] = []  # points not yet in lo/hi (quiet ticks only append)
         self.lo: list[Point] = [_LO_END]  # suffix minima from lo_head on
         self.hi: list[Point] = [_HI_END]  # suffix maxima from hi_head on
         self.lo_head = 1
@@ -364,11 +380,14 @@ class AlertEngine:
                 m.hi = [_HI_END, (m.last_t, m.last_s, m.last_p)]
                 m.lo_head = m.hi_head = 1
             m.nchange += 1
-            m.horizon = max(m.horizon, rule.window)
+            if rule.window > m.horizon:
+                self._flush(m)  # the points so far were trimmed to the old horizon
+                m.horizon = rule.window
         if isinstance(rec, _RecX) and rec.until is not None:
             self._nuntil += 1
             heappush(self._expiry, (rec.until, rid))
         self._place(m, rid, rec)
+        m.q_lo = m.q_hi = 0
         if old is not None:
             self._forget(old)
             self._maybe_compact(old.market)
@@ -424,17 +443,16 @@ class AlertEngine:
             if s is None:
                 continue
             if m.nchange:
-                self._window_push(m, at, s, price)
+                m.buf.append((at, s, price))
             if m.last_s is not None and s != m.last_s:
                 self._cross_move(m, m.last_s, s, price, at, None)
             m.last_s, m.last_p, m.last_t = s, price, at
+        self._flush(m)
         if m.pending and m.last_s is not None:
             self._settle_pending(m, m.last_s, m.last_p, 0.0, None)
-        for g in m.groups.values():  # the windows took points nobody compared
-            g.lo_pt = g.hi_pt = _NO_POINT
-            g.exp = -_INF
-        if m.groups:
-            m.ch_exp = -_INF
+        if m.groups:  # the windows took points nobody compared: visit on the next tick
+            m.ch_top = -1
+        m.q_lo = m.q_hi = 0
 
     # --- the tick ------------------------------------------------------------------------
     def on_tick(self, exchange: str, symbol: str, price: Decimal, at: float) -> list[Firing]:
@@ -456,44 +474,48 @@ class AlertEngine:
             s = num * (scale // den)
         if s <= 0:
             return []
-        fired: list[Firing] = []
         last_t = m.last_t
         t = at if last_t is None or at > last_t else last_t
+        if m.q_lo < s < m.q_hi and t < m.q_until:
+            # No level, cross or cooldown bound is reached: only change rules may act.
+            fired: list[Firing] = []
+            if m.nchange:  # _change_tick, inlined: this runs on most ticks
+                point = (t, s, price)
+                buf = m.buf
+                buf.append(point)
+                if len(buf) > _BUFFERED:
+                    self._flush(m)
+                if s < m.run_lo:
+                    m.run_lo = s
+                    q = m.qu_min
+                    if q >= 0:  # the up trigger from this new low
+                        x = -((-s * (m.hq + q)) // m.hq) - 1
+                        if x < m.ch_top:
+                            m.ch_top = x
+                elif s > m.run_hi:
+                    m.run_hi = s
+                    q = m.qd_min
+                    if q >= 0:
+                        x = s * (m.hq - q) // m.hq + 1
+                        if x > m.ch_bot:
+                            m.ch_bot = x
+                if s > m.ch_top or s < m.ch_bot:
+                    self._fire_change(m, point, price, at, fired)
+            m.last_s = s
+            m.last_p = price
+            m.last_t = t
+            return fired
+        return self._busy_tick(m, s, price, at, t)
+
+    def _busy_tick(self, m: _Market, s: int, price: Decimal, at: float, t: float) -> list[Firing]:
+        """A tick that reaches a level, cross or cooldown bound of the market: do
+        everything, then recompute the band."""
+        fired: list[Firing] = []
         cool = m.cool
         if cool and cool[0][0] <= at:
             self._rearm(m, at)
         if m.nchange:
-            # _window_push, inlined: it runs on every tick of a market with change rules.
-            point = (t, s, price)
-            horizon = m.horizon
-            lo = m.lo
-            while lo[-1][1] >= s:  # the sentinel at 0 stops it
-                lo.pop()
-            lo.append(point)
-            head = m.lo_head
-            if head >= len(lo):  # popped into the expired part: the tick is all there is
-                head = len(lo) - 1
-            while lo[head][0] + horizon < t:
-                head += 1
-            if head > 32 and 2 * head > len(lo):
-                del lo[1:head]
-                head = 1
-            m.lo_head = head
-            hi = m.hi
-            while hi[-1][1] <= s:
-                hi.pop()
-            hi.append(point)
-            head = m.hi_head
-            if head >= len(hi):
-                head = len(hi) - 1
-            while hi[head][0] + horizon < t:
-                head += 1
-            if head > 32 and 2 * head > len(hi):
-                del hi[1:head]
-                head = 1
-            m.hi_head = head
-            if s > m.ch_top or s < m.ch_bot or t > m.ch_exp:
-                self._fire_change(m, t, s, price, at, fired)
+            self._change_tick(m, (t, s, price), price, at, fired)
         up_lim = ((s + 1) << _SHIFT) - 1  # keys of levels <= s
         down_lim = ((1 - s) << _SHIFT) - 1  # negated keys of levels >= s
         heap = m.above
@@ -514,7 +536,62 @@ class AlertEngine:
         m.last_s = s
         m.last_p = price
         m.last_t = t
+        self._band(m)
         return fired
+
+    def _change_tick(
+        self, m: _Market, point: Point, price: Decimal, at: float, fired: list[Firing]
+    ) -> None:
+        """A tick of a market with change rules: buffer the point for the windows, move
+        the bounds by a new running low/high, visit if the price is beyond them."""
+        s = point[1]
+        buf = m.buf
+        buf.append(point)
+        if len(buf) > _BUFFERED:
+            self._flush(m)
+        if s < m.run_lo:
+            m.run_lo = s
+            q = m.qu_min
+            if q >= 0:  # the up trigger from this new low
+                x = -((-s * (m.hq + q)) // m.hq) - 1
+                if x < m.ch_top:
+                    m.ch_top = x
+        elif s > m.run_hi:
+            m.run_hi = s
+            q = m.qd_min
+            if q >= 0:
+                x = s * (m.hq - q) // m.hq + 1
+                if x > m.ch_bot:
+                    m.ch_bot = x
+        if s > m.ch_top or s < m.ch_bot:
+            self._fire_change(m, point, price, at, fired)
+
+    @staticmethod
+    def _band(m: _Market) -> None:
+        """The band of prices and times in which no level, cross or cooldown rule acts,
+        from the tops of their structures (a stale top only narrows it: still correct).
+        Change rules keep their own bounds (``ch_*``)."""
+        lo = 0
+        hi = _HUGE
+        until = _INF
+        if m.above:
+            hi = m.above[0] >> _SHIFT  # quiet below the lowest above level
+        if m.below:
+            lo = -(m.below[0] >> _SHIFT)  # and above the highest below level
+        last_s = m.last_s  # set: this runs after a tick (pending cross rules are settled)
+        assert last_s is not None
+        if m.level:  # rules at the last price change side on any move
+            lo = max(lo, last_s - 1)
+            hi = min(hi, last_s + 1)
+        if m.up:
+            hi = min(hi, m.up[0] >> _SHIFT)
+        if m.down:
+            lo = max(lo, -(m.down[0] >> _SHIFT))
+        if m.cool:
+            until = m.cool[0][0]
+        m.q_lo = lo
+        m.q_hi = hi
+        m.q_until = until
 
     # --- firing --------------------------------------------------------------------------
     def _hit(
@@ -537,6 +614,8 @@ class AlertEngine:
                 if rec.kind is not Kind.CROSS:
                     rec.where = _COOL
                     heappush(m.cool, (last + repeat, rid))
+                    if last + repeat < m.q_until:
+                        m.q_until = last + repeat
                 return True
             if rec.until is not None and at > rec.until:
                 rec.where = _DEAD  # expire() reports it
@@ -551,13 +630,11 @@ class AlertEngine:
                 if rec.kind is not Kind.CROSS:
                     rec.where = _COOL
                     heappush(m.cool, (at + repeat, rid))
+                    if at + repeat < m.q_until:
+                        m.q_until = at + repeat
                 return True
-        else:
-            fired.append(
-                Firing(rid, price, at)
-                if base is None
-                else Firing(rid, price, at, base, move_pct(price, base))
-            )
+        else:  # a plain record: once, a level (change rules are always _RecX)
+            fired.append(Firing(rid, price, at))
         rec.where = _DEAD
         del self._rules[rid]
         self._forget(rec)
@@ -666,104 +743,61 @@ class AlertEngine:
             self._file_cross(m, rec, e, s)
 
     def _fire_change(
-        self, m: _Market, t: float, s: int, price: Decimal, at: float, fired: list[Firing]
+        self, m: _Market, point: Point, price: Decimal, at: float, fired: list[Firing]
     ) -> None:
-        """A change rule may fire, or a window's low/high moved or left it: visit the
-        window lengths this tick concerns, then recompute the bounds of the next visit
-        (``ch_top``, ``ch_bot``, ``ch_exp``). O(window lengths + log n + fired).
-
-        A new low fires nothing up (the move up from it is 0), it only lowers the up
-        trigger price; a new high likewise. The heaps are looked at only when a trigger
-        is reached.
-        """
+        """A visit: some change rule may fire. For each window length find its exact low
+        and high, fire the prefix of its heaps that the move reaches, and take its
+        trigger prices; the market's bounds become the nearest of those. O(window
+        lengths × log(points) + log n + fired); only ticks at a bound get here."""
+        self._flush(m)
+        t = point[0]
+        s = point[1]
         hq = m.hq
+        lo, hi = m.lo, m.hi
         top = _HUGE
         bot = 0
-        exp = _INF
+        qu_min = qd_min = -1
         for g in list(m.groups.values()):
-            if g.bot <= s <= g.top and t <= g.exp:
-                pass
-            elif t <= g.exp and s < g.lo_pt[1] and s > g.dn_trig:
-                g.lo_pt = m.lo[-1]  # this tick: the new low
-                q = g.q_up
-                x = -((-s * (hq + q)) // hq) - 1 if q >= 0 else _HUGE
-                g.up_trig = x + 1
-                hp = g.hi_pt
-                g.top = x if x < hp[1] else hp[1]
-                g.bot = s
-                g.exp = (t if t < hp[0] else hp[0]) + g.window
-            elif t <= g.exp and s > g.hi_pt[1] and s < g.up_trig:
-                g.hi_pt = m.hi[-1]  # the new high
-                q = g.q_down
-                x = s * (hq - q) // hq + 1 if q >= 0 else 0
-                g.dn_trig = x - 1
-                lp = g.lo_pt
-                g.bot = x if x > lp[1] else lp[1]
-                g.top = s
-                g.exp = (t if t < lp[0] else lp[0]) + g.window
-            elif not self._visit(m, g, t, s, price, at, fired):
+            window = g.window
+            lp = lo[_first_in(lo, m.lo_head, t, window)]
+            hp = hi[_first_in(hi, m.hi_head, t, window)]
+            lo_s = lp[1]
+            hi_s = hp[1]
+            q_up, q_down = _easiest(g)
+            # up fires when (p - lo) * hq >= q * lo; down when (hi - p) * hq >= q * hi
+            if (q_up >= 0 and (s - lo_s) * hq >= q_up * lo_s) or (
+                q_down >= 0 and (hi_s - s) * hq >= q_down * hi_s
+            ):
+                self._fire_group(m, g, lp, hp, s, price, at, fired)
+                q_up, q_down = _easiest(g)
+            if q_up < 0 and q_down < 0:
+                if m.groups.get(window) is g:
+                    del m.groups[window]  # all fired or cooling: re-created when re-armed
                 continue
-            if g.top < top:
-                top = g.top
-            if g.bot > bot:
-                bot = g.bot
-            if g.exp < exp:
-                exp = g.exp
+            if q_up >= 0:
+                x = -((-lo_s * (hq + q_up)) // hq) - 1
+                if x < top:
+                    top = x
+                if qu_min < 0 or q_up < qu_min:
+                    qu_min = q_up
+            if q_down >= 0:
+                x = hi_s * (hq - q_down) // hq + 1
+                if x > bot:
+                    bot = x
+                if qd_min < 0 or q_down < qd_min:
+                    qd_min = q_down
         if m.nchange:
-            m.ch_top, m.ch_bot, m.ch_exp = top, bot, exp
+            m.ch_top, m.ch_bot = top, bot
+            m.run_lo = m.run_hi = s
+            m.qu_min, m.qd_min = qu_min, qd_min
         else:
-            m.ch_top, m.ch_bot, m.ch_exp = _HUGE, 0, _INF
+            self._change_idle(m)
 
-    def _visit(
-        self, m: _Market, g: _Group, t: float, s: int, price: Decimal, at: float,
-        fired: list[Firing],
-    ) -> bool:
-        """The general case of a window length: find its low and high again (one left the
-        window, or rules were armed), fire what the move reaches, recompute its triggers
-        and bounds. Returns False when no armed rule is left (the group is dropped)."""
-        hq = m.hq
-        window = g.window
-        lp = g.lo_pt
-        fresh_lo = True
-        if lp[0] + window < t:
-            lp = m.lo[_first_in(m.lo, m.lo_head, t, window)]
-        elif s < lp[1]:
-            lp = m.lo[-1]
-        else:
-            fresh_lo = False
-        hp = g.hi_pt
-        fresh_hi = True
-        if hp[0] + window < t:
-            hp = m.hi[_first_in(m.hi, m.hi_head, t, window)]
-        elif s > hp[1]:
-            hp = m.hi[-1]
-        else:
-            fresh_hi = False
-        g.lo_pt = lp
-        g.hi_pt = hp
-        if g.exp == -_INF:  # rules were armed: the easiest ones may have changed
-            self._triggers(g, lp[1], hp[1], hq)
-        else:
-            if fresh_lo:
-                q = g.q_up
-                g.up_trig = -((-lp[1] * (hq + q)) // hq) if q >= 0 else _HUGE
-            if fresh_hi:
-                q = g.q_down
-                g.dn_trig = hp[1] * (hq - q) // hq if q >= 0 else -1
-        if (s >= g.up_trig or s <= g.dn_trig) and self._fire_group(
-            m, g, lp, hp, s, price, at, fired
-        ):
-            self._triggers(g, lp[1], hp[1], hq)
-        if g.q_up < 0 and g.q_down < 0:
-            if m.groups.get(window) is g:
-                del m.groups[window]  # all fired or cooling: re-created when re-armed
-            return False
-        # Above top: a new high or an up rule fires; below bot: a new low or a down rule
-        # fires; after exp: the low or the high leaves the window.
-        g.top = min(hp[1], g.up_trig - 1)
-        g.bot = max(lp[1], g.dn_trig + 1)
-        g.exp = min(lp[0], hp[0]) + window
-        return True
+    @staticmethod
+    def _change_idle(m: _Market) -> None:
+        m.ch_top, m.ch_bot = _HUGE, 0
+        m.run_lo, m.run_hi = _HUGE, -1
+        m.qu_min = m.qd_min = -1
 
     def _fire_group(
         self,
@@ -809,22 +843,6 @@ class AlertEngine:
                     continue
                 self._hit(m, rid, rec, price, at, fired, base)
         return popped
-
-    @staticmethod
-    def _triggers(g: _Group, lo_s: int, hi_s: int, hq: int) -> None:
-        """The easiest rules up and down and the prices that fire them: up when
-        ``(p - lo) * hq >= q * lo``, down when ``(hi - p) * hq >= q * hi`` (exact)."""
-        q_up = q_down = -1
-        if g.either:
-            q_up = q_down = g.either[0] >> _SHIFT
-        if g.up and (q_up < 0 or g.up[0] >> _SHIFT < q_up):
-            q_up = g.up[0] >> _SHIFT
-        if g.down and (q_down < 0 or g.down[0] >> _SHIFT < q_down):
-            q_down = g.down[0] >> _SHIFT
-        g.q_up = q_up
-        g.q_down = q_down
-        g.up_trig = -((-lo_s * (hq + q_up)) // hq) if q_up >= 0 else _HUGE
-        g.dn_trig = hi_s * (hq - q_down) // hq if q_down >= 0 else -1
 
     def _rearm(self, m: _Market, at: float) -> None:
         """Cooldowns that ended by ``at``: their rules go back to their heaps."""
@@ -881,8 +899,7 @@ class AlertEngine:
             else:
                 rec.where, heap = _CHG_EITHER, g.either
             heappush(heap, rec.key)
-            g.exp = -_INF  # look again on the next tick
-            m.ch_exp = -_INF
+            m.ch_top = -1  # visit on the next tick
 
     def _file_cross(self, m: _Market, rec: _Rec, e: int, s: int) -> None:
         level = e >> _SHIFT
@@ -909,9 +926,10 @@ class AlertEngine:
             m.nchange -= 1
             if m.nchange == 0:
                 m.groups = {}
-                m.ch_top, m.ch_bot, m.ch_exp = _HUGE, 0, _INF
+                self._change_idle(m)
                 m.horizon = 0
                 m.lo, m.hi = [_LO_END], [_HI_END]
+                m.buf = []
                 m.lo_head = m.hi_head = 1
         if m.n == 0:
             self._drop(m)
@@ -928,16 +946,36 @@ class AlertEngine:
             self._rebuild(m)
 
     # --- windows -------------------------------------------------------------------------
-    def _window_push(self, m: _Market, t: float, s: int, price: Decimal) -> None:
-        """Add a point to the market's monotonic lists and drop what the longest window
-        no longer sees (O(1) amortised: each point is appended and removed once)."""
-        point = (t, s, price)
+    def _flush(self, m: _Market) -> None:
+        """Move the buffered points into the monotonic lists and drop what the longest
+        window no longer sees. One right-to-left pass finds the buffer's own suffix
+        minima and maxima; the lists lose their tails that those dominate. O(1) amortised
+        per point (each is appended and removed at most once)."""
+        buf = m.buf
+        if not buf:
+            return
+        m.buf = []
+        mins: list[Point] = []
+        maxs: list[Point] = []
+        low = _HUGE
+        high = -1
+        for point in reversed(buf):
+            v = point[1]
+            if v < low:  # strictly below every later point: a suffix minimum
+                mins.append(point)
+                low = v
+            if v > high:
+                maxs.append(point)
+                high = v
+        mins.reverse()
+        maxs.reverse()
+        t = buf[-1][0]
         horizon = m.horizon
         lo = m.lo
-        while lo[-1][1] >= s:  # the sentinel at 0 stops it
+        while lo[-1][1] >= low:  # dominated by a buffered point; the sentinel at 0 stays
             lo.pop()
-        lo.append(point)
-        head = min(m.lo_head, len(lo) - 1)
+        head = m.lo_head if m.lo_head < len(lo) else len(lo)
+        lo += mins
         while lo[head][0] + horizon < t:
             head += 1
         if head > 32 and 2 * head > len(lo):
@@ -945,10 +983,10 @@ class AlertEngine:
             head = 1
         m.lo_head = head
         hi = m.hi
-        while hi[-1][1] <= s:
+        while hi[-1][1] <= high:
             hi.pop()
-        hi.append(point)
-        head = min(m.hi_head, len(hi) - 1)
+        head = m.hi_head if m.hi_head < len(hi) else len(hi)
+        hi += maxs
         while hi[head][0] + horizon < t:
             head += 1
         if head > 32 and 2 * head > len(hi):
@@ -961,6 +999,8 @@ class AlertEngine:
         """``price`` as an integer at the market's scale, raising the scale if needed;
         None for a price that is not positive and finite."""
         try:
+            num: int
+            den: int
             num, den = price.as_integer_ratio()
         except (ValueError, OverflowError):
             return None
@@ -974,6 +1014,7 @@ class AlertEngine:
         """Rebuild the market's structures from its live entries: drops stale entries,
         and raises the price scale to ``k`` / the percentage scale to ``qk`` decimals
         (every key is multiplied, order is kept). O(entries of the market)."""
+        self._flush(m)
         rules = self._rules
         f = 1 if k is None or k <= m.k else 10 ** (k - m.k)
         fq = 1 if qk is None or qk <= m.kq else 10 ** (qk - m.kq)
@@ -1055,12 +1096,15 @@ class AlertEngine:
                 pending.append(key)
             elif where != _COOL:
                 assert isinstance(rec, _RecX) and rec.window is not None
-                g = groups.get(rec.window)
-                if g is None:
-                    g = groups[rec.window] = _Group(rec.window)
-                (g.up if where == _CHG_UP else g.down if where == _CHG_DOWN else g.either).append(
-                    key
-                )
+                group = groups.get(rec.window)
+                if group is None:
+                    group = groups[rec.window] = _Group(rec.window)
+                if where == _CHG_UP:
+                    group.up.append(key)
+                elif where == _CHG_DOWN:
+                    group.down.append(key)
+                else:
+                    group.either.append(key)
         for heap in (above, below, up, down):
             heapify(heap)
         for g in groups.values():
@@ -1068,7 +1112,9 @@ class AlertEngine:
                 heapify(heap)
         m.above, m.below, m.up, m.down, m.level, m.pending = above, below, up, down, level, pending
         m.groups = groups
-        m.ch_exp = -_INF
+        m.ch_top = -1
+        m.run_lo, m.run_hi = _HUGE, -1
+        m.q_lo = m.q_hi = 0
         m.cool = cooling
         heapify(cooling)
         m.garbage = 0

@@ -6,6 +6,7 @@ Times are injected; nothing sleeps.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Context, Decimal, localcontext
@@ -138,9 +139,13 @@ class NaiveEngine:
         for r in mine:
             if r.id in self.dead:
                 continue
-            if r.repeat_every is not None and r.last_fired_at is not None:
-                if at < r.last_fired_at + r.repeat_every:
-                    continue
+            cooling_until = (
+                r.last_fired_at + r.repeat_every
+                if r.repeat_every is not None and r.last_fired_at is not None
+                else None
+            )
+            if cooling_until is not None and at < cooling_until:
+                continue
             base: Decimal | None = None
             if r.kind is Kind.ABOVE:
                 assert r.price is not None
@@ -151,9 +156,7 @@ class NaiveEngine:
             elif r.kind is Kind.CROSS:
                 assert r.price is not None
                 prev = m.last if m.last is not None else r.reference_price
-                cond = prev is not None and (
-                    prev < r.price <= price or prev > r.price >= price
-                )
+                cond = prev is not None and (prev < r.price <= price or prev > r.price >= price)
             else:
                 assert r.pct is not None and r.window is not None
                 seen = [p for tt, p in m.history if tt + r.window >= t]
@@ -163,9 +166,7 @@ class NaiveEngine:
                 q = abs(Fraction(r.pct))
                 if r.pct < 0:
                     cond, base = down >= q, high
-                elif r.signed:
-                    cond, base = up >= q, low
-                elif up >= down:
+                elif r.signed or up >= down:
                     cond, base = up >= q, low
                 else:
                     cond, base = down >= q, high
@@ -203,10 +204,10 @@ def ids(firings: list[Firing]) -> list[int]:
     return sorted(f.alert_id for f in firings)
 
 
-def ticks(engine: AlertEngine, *prices: str, start: float = 0.0, step: float = 1.0) -> list[list[int]]:
-    return [
-        ids(engine.on_tick(EX, SYM, D(p), start + i * step)) for i, p in enumerate(prices)
-    ]
+def ticks(
+    engine: AlertEngine, *prices: str, start: float = 0.0, step: float = 1.0
+) -> list[list[int]]:
+    return [ids(engine.on_tick(EX, SYM, D(p), start + i * step)) for i, p in enumerate(prices)]
 
 
 @pytest.fixture
@@ -245,7 +246,13 @@ def test_cross_landing_exactly_on_the_level(engine: AlertEngine) -> None:
     engine.add(rule(1, Kind.CROSS, "100", repeat_every=1))
     # Up onto the level fires; leaving the level (either way) is not another cross.
     assert ticks(engine, "99", "100", "101", "100", "99", "100", "99") == [
-        [], [1], [], [1], [], [1], [],
+        [],
+        [1],
+        [],
+        [1],
+        [],
+        [1],
+        [],
     ]
 
 
@@ -282,16 +289,20 @@ def test_cross_while_cooling_down_tracks_the_side(engine: AlertEngine) -> None:
     # Crosses at 1 (fires), back down at 10 and up at 20 within the cooldown: silent.
     # At 70 the cooldown is over but the price stays above: no cross, no firing.
     # Down through at 80: fires.
-    got = [ids(engine.on_tick(EX, SYM, D(p), t)) for t, p in
-           [(0, "99"), (1, "101"), (10, "99"), (20, "101"), (70, "102"), (80, "99")]]
+    got = [
+        ids(engine.on_tick(EX, SYM, D(p), t))
+        for t, p in [(0, "99"), (1, "101"), (10, "99"), (20, "101"), (70, "102"), (80, "99")]
+    ]
     assert got == [[], [1], [], [], [], [1]]
 
 
 # --- change ------------------------------------------------------------------------------------
 def test_change_up_within_the_window(engine: AlertEngine) -> None:
     engine.add(rule(1, Kind.CHANGE, "5", window=60, signed=True))
-    got = [ids(engine.on_tick(EX, SYM, D(p), t)) for t, p in
-           [(0, "100"), (10, "104.99"), (20, "90"), (30, "94.5")]]
+    got = [
+        ids(engine.on_tick(EX, SYM, D(p), t))
+        for t, p in [(0, "100"), (10, "104.99"), (20, "90"), (30, "94.5")]
+    ]
     assert got == [[], [], [], [1]]
 
 
@@ -325,19 +336,22 @@ def test_change_either_reports_the_larger_move(engine: AlertEngine) -> None:
 def test_change_old_points_leave_the_window(engine: AlertEngine) -> None:
     engine.add(rule(1, Kind.CHANGE, "5", window=60, signed=True))
     # 100 at 0 is in the window at 60 (inclusive) but not at 61.
-    assert [ids(engine.on_tick(EX, SYM, D(p), t)) for t, p in
-            [(0, "100"), (30, "103"), (61, "105")]] == [[], [], []]
+    assert [
+        ids(engine.on_tick(EX, SYM, D(p), t)) for t, p in [(0, "100"), (30, "103"), (61, "105")]
+    ] == [[], [], []]
     engine2 = AlertEngine()
     engine2.add(rule(1, Kind.CHANGE, "5", window=60, signed=True))
-    assert [ids(engine2.on_tick(EX, SYM, D(p), t)) for t, p in
-            [(0, "100"), (30, "103"), (60, "105")]] == [[], [], [1]]
+    assert [
+        ids(engine2.on_tick(EX, SYM, D(p), t)) for t, p in [(0, "100"), (30, "103"), (60, "105")]
+    ] == [[], [], [1]]
 
 
 def test_change_windows_of_different_lengths_share_the_market(engine: AlertEngine) -> None:
     engine.add(rule(1, Kind.CHANGE, "10", window=3600, signed=True))
     engine.add(rule(2, Kind.CHANGE, "10", window=60, signed=True))
-    got = [ids(engine.on_tick(EX, SYM, D(p), t)) for t, p in
-           [(0, "100"), (100, "105"), (150, "110")]]
+    got = [
+        ids(engine.on_tick(EX, SYM, D(p), t)) for t, p in [(0, "100"), (100, "105"), (150, "110")]
+    ]
     assert got == [[], [], [1]]  # within 60 s it only moved 105 -> 110
 
 
@@ -355,11 +369,22 @@ def test_once_fires_once(engine: AlertEngine) -> None:
     assert engine.markets() == set()
 
 
-def test_every_fires_again_after_the_cooldown_while_the_condition_holds(engine: AlertEngine) -> None:
+def test_every_fires_again_after_the_cooldown_while_the_condition_holds(
+    engine: AlertEngine,
+) -> None:
     engine.add(rule(1, Kind.ABOVE, "100", repeat_every=60))
-    got = [ids(engine.on_tick(EX, SYM, D(p), t)) for t, p in
-           [(0, "101"), (30, "102"), (59.9, "103"), (60, "99"), (61, "100"), (100, "105"),
-            (121, "104")]]
+    got = [
+        ids(engine.on_tick(EX, SYM, D(p), t))
+        for t, p in [
+            (0, "101"),
+            (30, "102"),
+            (59.9, "103"),
+            (60, "99"),
+            (61, "100"),
+            (100, "105"),
+            (121, "104"),
+        ]
+    ]
     assert got == [[1], [], [], [], [1], [], [1]]
     r = engine.get(1)
     assert r is not None and r.last_fired_at == 121
@@ -373,8 +398,10 @@ def test_every_added_with_last_fired_at_waits_for_the_cooldown(engine: AlertEngi
 
 def test_every_change_fires_again_only_after_the_cooldown(engine: AlertEngine) -> None:
     engine.add(rule(1, Kind.CHANGE, "5", window=600, repeat_every=100))
-    got = [ids(engine.on_tick(EX, SYM, D(p), t)) for t, p in
-           [(0, "100"), (10, "106"), (50, "107"), (110, "106"), (120, "106")]]
+    got = [
+        ids(engine.on_tick(EX, SYM, D(p), t))
+        for t, p in [(0, "100"), (10, "106"), (50, "107"), (110, "106"), (120, "106")]
+    ]
     assert got == [[], [1], [], [1], []]
 
 
@@ -409,8 +436,16 @@ def test_get_gives_back_the_rule_digit_for_digit(engine: AlertEngine) -> None:
         rule(1, Kind.ABOVE, "100.50", reference_price=D("99.00")),
         rule(2, Kind.BELOW, "1E+3"),
         rule(3, Kind.CROSS, "0.000000000123", reference_price=D("-0.5")),
-        rule(4, Kind.CHANGE, "-2.50", window=300, repeat_every=60, until=9.5,
-             last_fired_at=1.0, signed=True),
+        rule(
+            4,
+            Kind.CHANGE,
+            "-2.50",
+            window=300,
+            repeat_every=60,
+            until=9.5,
+            last_fired_at=1.0,
+            signed=True,
+        ),
         rule(5, Kind.CHANGE, "0.00001", window=300),
     ]
     for r in rules:
@@ -439,8 +474,11 @@ def test_markets(engine: AlertEngine) -> None:
     engine.add(rule(1, Kind.ABOVE, "100", market=("wallex", "BTCUSDT")))
     engine.add(rule(2, Kind.ABOVE, "100", market=("wallex", "ETHUSDT")))
     engine.add(rule(3, Kind.ABOVE, "100", market=("narkasa", "BTCUSDT")))
-    assert engine.markets() == {("wallex", "BTCUSDT"), ("wallex", "ETHUSDT"),
-                                ("narkasa", "BTCUSDT")}
+    assert engine.markets() == {
+        ("wallex", "BTCUSDT"),
+        ("wallex", "ETHUSDT"),
+        ("narkasa", "BTCUSDT"),
+    }
     engine.remove(2)
     engine.on_tick("narkasa", "BTCUSDT", D("100"), 0)
     assert engine.markets() == {("wallex", "BTCUSDT")}
@@ -451,7 +489,7 @@ def test_seed_primes_without_firing(engine: AlertEngine) -> None:
     engine.add(rule(1, Kind.CROSS, "100", reference_price=D("90")))
     engine.add(rule(2, Kind.CHANGE, "5", window=600, signed=True))
     engine.add(rule(3, Kind.ABOVE, "103"))
-    engine.seed(EX, SYM, [(20, D("104")), (10, D("97")), (0, D("100"))])
+    engine.seed(EX, SYM, [(20, D("104")), (10, D("97")), (0, D("100")), (5, D("NaN"))])
     assert len(engine) == 3  # nothing fired
     # The seeded price 104 is above the level: going to 102 (from 104, not from 90) is
     # no cross up; the window remembers the 97 low: 102 is +5.15%; above 103 still holds.
@@ -515,7 +553,112 @@ def test_removed_rules_are_swept_from_the_heaps(engine: AlertEngine) -> None:
     assert ticks(engine, "5000") == [list(range(1990, 2000))]
 
 
-# --- the property: same firings as the naive scan --------------------------------------------------
+def test_rules_survive_a_rise_of_the_market_scale(engine: AlertEngine) -> None:
+    rules = [
+        rule(1, Kind.ABOVE, "101.5"),
+        rule(2, Kind.BELOW, "99.25", repeat_every=10),
+        rule(3, Kind.CROSS, "100.125"),
+        rule(4, Kind.CHANGE, "1.5", window=60, signed=True),
+    ]
+    for r in rules:
+        engine.add(r)
+    engine.on_tick(EX, SYM, D("100"), 0)
+    # 13 decimals: every key of the market is multiplied, none is lost or reordered.
+    assert ids(engine.on_tick(EX, SYM, D("100.1250000000001"), 1)) == [3]
+    assert engine.get(1) == rules[0] and engine.get(4) == rules[3]
+    assert str(engine.get(2).price) == "99.25"  # type: ignore[union-attr]
+    assert ids(engine.on_tick(EX, SYM, D("101.5"), 2)) == [1, 4]
+    assert ids(engine.on_tick(EX, SYM, D("99.2500000000000"), 3)) == [2]
+
+
+def test_windows_stay_short_on_a_long_trend(engine: AlertEngine) -> None:
+    """A steady rise keeps every point as a window low until it ages out: the lists are
+    trimmed to the longest window and compacted; quiet ticks wait in the buffer."""
+    naive = NaiveEngine()
+    for r in (rule(1, Kind.CHANGE, "50", window=10, signed=True),
+              rule(2, Kind.CHANGE, "-1", window=10)):  # fmt: skip
+        engine.add(r)
+        naive.add(r)
+    price = D("100")
+    for i in range(1000):
+        price += D("0.01")
+        assert engine.on_tick(EX, SYM, price, i / 10) == naive.on_tick(EX, SYM, price, i / 10)
+    m = engine._markets[(EX, SYM)]
+    engine._flush(m)
+    assert len(m.lo) - m.lo_head <= 102 and len(m.lo) < 300
+    # Down 1% from the high of the last 10 s (109.99 -> 108.8899): fires, once.
+    drop = D("108.8899")
+    (f,) = engine.on_tick(EX, SYM, drop, 100.0)
+    assert f == naive.on_tick(EX, SYM, drop, 100.0)[0]
+    assert (f.alert_id, f.base_price) == (2, D("110.00"))
+
+
+def test_ticks_out_of_order(engine: AlertEngine) -> None:
+    """A late tick counts for the windows at the latest time seen; cooldowns and ends
+    are judged at the tick's own time (the same as the reference)."""
+    naive = NaiveEngine()
+    rules = [
+        rule(1, Kind.ABOVE, "100", repeat_every=10),
+        rule(2, Kind.CHANGE, "2", window=20, repeat_every=5),
+        rule(3, Kind.CROSS, "101", repeat_every=3),
+        rule(4, Kind.BELOW, "98", until=40.0),
+    ]
+    for r in rules:
+        engine.add(r)
+        naive.add(r)
+    steps = [
+        (0, "99"), (10, "101"), (25, "102"), (15, "100.5"), (36, "99"), (30, "101"),
+        (31, "97"), (20, "96"), (45, "97.5"), (41, "99"), (60, "103"), (55, "100"),
+    ]  # fmt: skip
+    for at, p in steps:
+        got = engine.on_tick(EX, SYM, D(p), at)
+        want = naive.on_tick(EX, SYM, D(p), at)
+        assert sorted(got, key=lambda f: f.alert_id) == sorted(want, key=lambda f: f.alert_id)
+    assert sorted(engine.expire(60)) == naive.expire(60)
+
+
+def test_a_long_random_walk_agrees_with_the_naive_scan() -> None:
+    """Thousands of ticks: the windows' lists are trimmed and compacted, the buffer is
+    flushed many times, rules fire, cool down and are re-added along the way."""
+    rng = random.Random(7)
+    engine, naive = AlertEngine(), NaiveEngine()
+    windows = (15, 40, 90)
+
+    def new_rule(rid: int, price: Decimal) -> AlertRule:
+        kind = rng.choice(list(Kind))
+        repeat = rng.choice((None, None, 20, 60))
+        if kind is Kind.CHANGE:
+            pct = D(rng.choice(("0.2", "0.5", "1", "-0.3", "-1")))
+            return AlertRule(rid, EX, SYM, kind, pct=pct, window=rng.choice(windows),
+                             repeat_every=repeat, signed=rng.random() < 0.5)  # fmt: skip
+        level = (price * D(1 + rng.gauss(0, 0.01))).quantize(D("0.01"))
+        return AlertRule(rid, EX, SYM, kind, price=level, repeat_every=repeat,
+                         reference_price=price)  # fmt: skip
+
+    price = D("100.00")
+    for rid in range(40):
+        r = new_rule(rid, price)
+        engine.add(r)
+        naive.add(r)
+    at = 0.0
+    for i in range(2500):
+        at += rng.choice((0.25, 0.5, 1.0, 2.0))
+        price = max(D("1.00"), (price * D(1 + rng.gauss(0, 0.002))).quantize(D("0.01")))
+        got = engine.on_tick(EX, SYM, price, at)
+        want = naive.on_tick(EX, SYM, price, at)
+        assert sorted(got, key=lambda f: f.alert_id) == sorted(want, key=lambda f: f.alert_id)
+        if i % 50 == 0:  # keep the population up: re-add what fired, replace some
+            for rid in range(40):
+                if engine.get(rid) is None or rng.random() < 0.05:
+                    r = new_rule(rid, price)
+                    engine.add(r)
+                    naive.add(r)
+    assert len(engine) == len(naive)
+    m = engine._markets[(EX, SYM)]
+    assert len(m.lo) < 400 and len(m.hi) < 400  # trimmed to the longest window
+
+
+# --- the property: same firings as the naive scan -----------------------------------------
 LEVELS = [D("99"), D("99.5"), D("100"), D("100.5"), D("101"), D("102"), D("100.000000001")]
 PCTS = [D("0.5"), D("1"), D("1.5"), D("2"), D("-0.5"), D("-1"), D("-2"), D("0.00001")]
 MARKETS = [(EX, SYM), (EX, "ETHUSDT")]
@@ -523,31 +666,61 @@ MARKETS = [(EX, SYM), (EX, "ETHUSDT")]
 kinds = st.sampled_from(list(Kind))
 rules_st = st.builds(
     lambda rid, kind, level, pct, signed, window, repeat, until, ref, last, mk: AlertRule(
-        rid, mk[0], mk[1], kind,
+        rid,
+        mk[0],
+        mk[1],
+        kind,
         price=None if kind is Kind.CHANGE else level,
         pct=pct if kind is Kind.CHANGE else None,
         window=window if kind is Kind.CHANGE else None,
-        repeat_every=repeat, until=until, reference_price=ref, last_fired_at=last,
+        repeat_every=repeat,
+        until=until,
+        reference_price=ref,
+        last_fired_at=last,
         signed=signed if kind is Kind.CHANGE else False,
     ),
-    st.integers(0, 12), kinds, st.sampled_from(LEVELS), st.sampled_from(PCTS), st.booleans(),
-    st.sampled_from([5, 20, 60]), st.sampled_from([None, None, 3, 15]),
-    st.sampled_from([None, None, None, 30.0, 80.0]), st.sampled_from([None, D("98"), D("101.5")]),
-    st.sampled_from([None, None, 0.0, 10.0]), st.sampled_from(MARKETS),
+    st.integers(0, 12),
+    kinds,
+    st.sampled_from(LEVELS),
+    st.sampled_from(PCTS),
+    st.booleans(),
+    st.sampled_from([5, 20, 60]),
+    st.sampled_from([None, None, 3, 15]),
+    st.sampled_from([None, None, None, 30.0, 80.0]),
+    st.sampled_from([None, D("98"), D("101.5")]),
+    st.sampled_from([None, None, 0.0, 10.0]),
+    st.sampled_from(MARKETS),
 )
 prices_st = st.sampled_from(
-    [D("98"), D("99"), D("99.5"), D("100"), D("100.5"), D("101"), D("101.2"), D("102"),
-     D("103"), D("100.000000001"), D("99.0000000005")]
+    [
+        D("98"),
+        D("99"),
+        D("99.5"),
+        D("100"),
+        D("100.5"),
+        D("101"),
+        D("101.2"),
+        D("102"),
+        D("103"),
+        D("100.000000001"),
+        D("99.0000000005"),
+    ]
 )
 ops_st = st.lists(
     st.one_of(
         st.tuples(st.just("add"), rules_st),
         st.tuples(st.just("remove"), st.integers(0, 12)),
-        st.tuples(st.just("tick"), st.sampled_from(MARKETS), prices_st,
-                  st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.0, 25.0, -3.0])),
-        st.tuples(st.just("seed"), st.sampled_from(MARKETS),
-                  st.lists(st.tuples(st.sampled_from([-5.0, 0.0, 1.0, 3.0]), prices_st),
-                           max_size=3)),
+        st.tuples(
+            st.just("tick"),
+            st.sampled_from(MARKETS),
+            prices_st,
+            st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.0, 25.0, -3.0]),
+        ),
+        st.tuples(
+            st.just("seed"),
+            st.sampled_from(MARKETS),
+            st.lists(st.tuples(st.sampled_from([-5.0, 0.0, 1.0, 3.0]), prices_st), max_size=3),
+        ),
         st.tuples(st.just("expire")),
     ),
     max_size=60,
