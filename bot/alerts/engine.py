@@ -809,9 +809,9 @@ class AlertEngine:
         price: Decimal,
         at: float,
         fired: list[Firing],
-    ) -> bool:
-        """Fire the prefix of the group's heaps that the move from the window's low (up)
-        or high (down) reaches; returns whether anything was popped."""
+    ) -> None:
+        """Fire the prefix of each of the group's heaps that the move from the window's
+        low (up) or high (down) reaches (an either-way rule: the larger of the two)."""
         rules = self._rules
         window = g.window
         lo_s = lp[1]
@@ -820,7 +820,6 @@ class AlertEngine:
         xu = (s - lo_s) * hq // lo_s
         xd = (hi_s - s) * hq // hi_s
         up_wins = (s - lo_s) * hi_s >= (hi_s - s) * lo_s
-        popped = False
         for heap, x, where, base in (
             (g.up, xu, _CHG_UP, lp[2]),
             (g.down, xd, _CHG_DOWN, hp[2]),
@@ -828,7 +827,6 @@ class AlertEngine:
         ):
             lim = ((x + 1) << _SHIFT) - 1
             while heap and heap[0] <= lim:
-                popped = True
                 e = heappop(heap)
                 rid = e & _MASK
                 rec = rules.get(rid)
@@ -842,7 +840,6 @@ class AlertEngine:
                 ):
                     continue
                 self._hit(m, rid, rec, price, at, fired, base)
-        return popped
 
     def _rearm(self, m: _Market, at: float) -> None:
         """Cooldowns that ended by ``at``: their rules go back to their heaps."""
