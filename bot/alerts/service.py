@@ -205,6 +205,9 @@ class AlertService:
         # alert id → chat id of the active alerts, so firing needs no extra query.
         self._chats: dict[int, int] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._pending: list[Firing] = []
+        self._pending_ready = asyncio.Event()
         self.fired_total = 0
 
     # --- lifetime ----------------------------------------------------------------------
@@ -231,8 +234,14 @@ class AlertService:
             await self._recover_market(exchange, symbol, since, now)
         self._publish_markets()
         self._flusher = asyncio.create_task(self._flush_marks_forever(), name="alert-marks")
+        self._writer = asyncio.create_task(self._write_firings_forever(), name="alert-firings")
 
     async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        await self._write_pending()  # what was decided is recorded before we go
         if self._flusher is not None:
             self._flusher.cancel()
             with_suppress = asyncio.gather(self._flusher, return_exceptions=True)
@@ -388,12 +397,9 @@ class AlertService:
         self._dirty.add(key)
         firings = self.engine.on_tick(tick.exchange, tick.symbol, tick.price, at)
         if firings:
-            try:
-                await self.fire(firings)
-            except Exception:
-                # Nothing was committed: put the rules back so the next tick retries.
-                log.exception("could not record %s firing(s); they stay armed", len(firings))
-                await self._reload([f.alert_id for f in firings])
+            # Recorded by the writer task, batched: a slow commit never holds up the ticks.
+            self._pending.extend(firings)
+            self._pending_ready.set()
         expired = self.engine.expire(at)
         if expired:
             await self._mark_expired(expired)
@@ -452,6 +458,23 @@ class AlertService:
         if any(f.alert.state == FIRED for f in fired):
             self._publish_markets()
         return queued
+
+    async def _write_pending(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            await self.fire(batch)
+        except Exception:
+            # Nothing was committed: put the rules back so a later tick retries.
+            log.exception("could not record %s firing(s); they stay armed", len(batch))
+            await self._reload([f.alert_id for f in batch])
+
+    async def _write_firings_forever(self) -> None:
+        while True:
+            await self._pending_ready.wait()
+            self._pending_ready.clear()
+            await self._write_pending()
 
     async def _reload(self, ids: Sequence[int]) -> None:
         async with self.db.session() as session:
