@@ -69,8 +69,9 @@ async def _demo(script: str | None, flood: bool) -> int:
         env.update(stack.env())
         # Embedded defaults: a fresh SQLite file, so every demo starts the same way.
         env["DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir}/demo.db"
-        env.pop("SARRAF_MASTER_KEY", None)
-        env["SARRAF_MASTER_KEY_FILE"] = f"{workdir}/demo.key"
+        from storage.secrets import new_master_key
+
+        env["SARRAF_MASTER_KEY"] = new_master_key()  # a throwaway key for a throwaway database
         settings = replace(_settings(env), http_port=0, upstream_timeout=5.0)
         app = build_application(settings)
         user = stack.telegram.add_user(

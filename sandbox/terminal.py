@@ -175,7 +175,8 @@ class TerminalChat:
                 )
             except TimeoutError:
                 continue
-            self._show(message)
+            if self._changed(message):  # the command's own output may have shown it already
+                self._show(message)
 
     def _last_with_buttons(self) -> dict[str, Any] | None:
         messages: list[dict[str, Any]] = self.emu.transcript(self.chat_id)
@@ -221,14 +222,20 @@ class TerminalChat:
 
     async def run_interactive(self) -> int:
         self._print(
-            "Sarraf demo — you are chatting with the bot offline. /help lists the "
-            "commands, !press N presses a button, Ctrl-D quits."
+            "Sarraf demo — you are chatting with the bot offline. /help lists the commands, "
+            "!press N presses a button, !wait N waits for the bot, Ctrl-D quits."
         )
+        for line in self.intro:
+            self._print(line)
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                line = await loop.run_in_executor(None, input, "> ")
-            except (EOFError, KeyboardInterrupt):
-                self._print()
-                return 0
-            await self.say(line, echo=False)
+        watcher = asyncio.create_task(self._watch())
+        try:
+            while True:
+                try:
+                    line = await loop.run_in_executor(None, input, "> ")
+                except (EOFError, KeyboardInterrupt):
+                    self._print()
+                    return 0
+                await self.say(line, echo=False)
+        finally:
+            watcher.cancel()
