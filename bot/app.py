@@ -72,6 +72,8 @@ def build_services(settings: Settings) -> Services:
         silence_after=settings.stream_silence,
     )
     alerts.watch = streams.want
+    buttons = ButtonService(db)
+    alerts.buttons = buttons
     health.sections["streams"] = streams.health
     wallexpay = WallexPayClient(
         HttpPipeline("wallexpay", settings.wallexpay_api_url, timeout=settings.upstream_timeout),
@@ -94,7 +96,7 @@ def build_services(settings: Settings) -> Services:
             factories=account_factories(settings.exchange_urls()),
             timeout=max(settings.upstream_timeout, 10.0),
         ),
-        buttons=ButtonService(db),
+        buttons=buttons,
         alerts=alerts,
         streams=streams,
     )

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from storage.db import Database
 from storage.repos import buttons
 
@@ -49,23 +51,35 @@ class ButtonService:
         ttl: timedelta | None = None,
     ) -> list[str]:
         """Callback data for each (action, payload); all of one group (pressing one spends all)."""
+        async with self.db.session() as session:
+            return await self.issue_in(session, user_id, chat_id, choices, ttl=ttl)
+
+    async def issue_in(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        chat_id: int,
+        choices: list[tuple[str, dict[str, Any]]],
+        *,
+        ttl: timedelta | None = None,
+    ) -> list[str]:
+        """``issue`` inside the caller's transaction (a message and its buttons in one commit)."""
         group = secrets.token_urlsafe(12)
         expires = datetime.now(UTC) + (ttl or self.ttl)
         tokens = []
-        async with self.db.session() as session:
-            for action, payload in choices:
-                token = secrets.token_urlsafe(16)
-                await buttons.issue(
-                    session,
-                    token,
-                    user_id=user_id,
-                    chat_id=chat_id,
-                    action=action,
-                    payload=payload,
-                    expires_at=expires,
-                    group_id=group,
-                )
-                tokens.append(PREFIX + token)
+        for action, payload in choices:
+            token = secrets.token_urlsafe(16)
+            await buttons.issue(
+                session,
+                token,
+                user_id=user_id,
+                chat_id=chat_id,
+                action=action,
+                payload=payload,
+                expires_at=expires,
+                group_id=group,
+            )
+            tokens.append(PREFIX + token)
         return tokens
 
     async def press(self, data: str, user_id: int) -> Press | Refusal:

@@ -470,6 +470,19 @@ class Notifier:
         if item.markup is not None and now - item.markup_at < BUTTON_REUSE_SECONDS:
             return item.markup
         flat = [button for row in item.buttons for button in row]
+        if all("callback_data" in b for b in flat):
+            # Issued by the writer in the same transaction as the row: nothing to store now.
+            item.markup = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(str(b["label"]), callback_data=str(b["callback_data"]))
+                        for b in row
+                    ]
+                    for row in item.buttons
+                ]
+            )
+            item.markup_at = now
+            return item.markup
         tokens = await self.buttons.issue(
             item.user_id if item.user_id is not None else item.chat_id,
             item.chat_id,

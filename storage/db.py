@@ -63,6 +63,11 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and every transaction here takes the write lock
+        # up front; waiting for it inside SQLite means its busy handler's sleeps (up to
+        # 100 ms each). Queueing on an asyncio lock instead hands the database over the
+        # moment it is free. PostgreSQL needs no such thing.
+        self._sqlite_turn: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -70,8 +75,16 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: committed when the block ends, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        """One unit of work: committed when the block ends, rolled back on error.
+
+        Never open a session inside another: on SQLite the inner one would wait for the
+        outer one's lock forever.
+        """
+        if self._sqlite_turn is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_turn, self.sessions() as session, session.begin():
             yield session
 
     async def upgrade(self) -> None:

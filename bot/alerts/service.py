@@ -17,14 +17,15 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.model import AlertRule, Firing, Kind
+from bot.buttons import ButtonService
 from bot.chats import ChatPreferences
 from bot.errors import BotError
 from bot.i18n import Lang
@@ -44,6 +45,8 @@ FIRED = "fired"
 EXPIRED = "expired"
 DELETED = "deleted"
 RECOVERY_CANDLES = 500
+# Buttons under a fired alert stay usable for a week (one use each, as every button).
+BUTTON_TTL = timedelta(days=7)
 
 
 class TooManyAlerts(BotError):
@@ -198,6 +201,7 @@ class AlertService:
         self.max_per_user = max_per_user
         self.clock = clock
         self.wake: Callable[[], None] = lambda: None
+        self.buttons: ButtonService | None = None
         self.watch: Callable[[set[tuple[str, str]]], None] = lambda markets: None
         self._marks: dict[tuple[str, str], tuple[Decimal, float]] = {}
         self._dirty: set[tuple[str, str]] = set()
@@ -417,27 +421,42 @@ class AlertService:
             fired: list[FiredAlert] = []
             async with self.db.session() as session:
                 for firing in firings:
-                    row = await session.get(Alert, firing.alert_id)
-                    if row is None or row.state != ACTIVE or row.id not in chat_ids:
+                    if firing.alert_id not in chat_ids:
                         continue
                     when = datetime.fromtimestamp(firing.at, UTC)
-                    values: dict[str, Any] = {
-                        "fire_count": Alert.fire_count + 1,
-                        "last_fired_at": when,
-                    }
-                    if row.repeat_every_s is None:
-                        values["state"] = FIRED
+                    # One round trip: the state changes only if the alert is still active
+                    # (the one place "exactly once" is decided), and the row comes back.
                     result: Any = await session.execute(
                         update(Alert)
-                        .where(Alert.id == row.id, Alert.state == ACTIVE)
-                        .values(**values)
+                        .where(Alert.id == firing.alert_id, Alert.state == ACTIVE)
+                        .values(
+                            fire_count=Alert.fire_count + 1,
+                            last_fired_at=when,
+                            state=case((Alert.repeat_every_s.is_(None), FIRED), else_=Alert.state),
+                        )
+                        .returning(Alert)
+                        .execution_options(synchronize_session=False)
                     )
-                    if result.rowcount != 1:
+                    row = result.scalar_one_or_none()
+                    if row is None:
                         continue
-                    await session.refresh(row)
                     item = FiredAlert(view_of(row), firing)
                     fired.append(item)
                     text, buttons = self.render(langs[row.chat_id], item)
+                    if self.buttons is not None and buttons:
+                        flat = [b for r in buttons for b in r]
+                        tokens = iter(
+                            await self.buttons.issue_in(
+                                session,
+                                row.user_id,
+                                row.chat_id,
+                                [(str(b["action"]), dict(b["payload"])) for b in flat],
+                                ttl=BUTTON_TTL,
+                            )
+                        )
+                        buttons = [
+                            [{**b, "callback_data": next(tokens)} for b in r] for r in buttons
+                        ]
                     if await outbox.enqueue(
                         session,
                         chat_id=item.alert.chat_id,
@@ -448,10 +467,6 @@ class AlertService:
                         buttons=buttons,
                     ):
                         queued += 1
-                for key in {(f.alert.exchange, f.alert.symbol) for f in fired}:
-                    if key in self._marks:
-                        price, at = self._marks[key]
-                        await self._upsert_mark(session, key, price, at)
             self.fired_total += len(fired)
         if queued:
             self.wake()
