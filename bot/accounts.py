@@ -285,7 +285,8 @@ class AccountService:
         self, user_id: int, exchange: str, currency: str, network: str | None = None
     ) -> DepositAddress:
         async with self.session(user_id, exchange) as client:
-            return await self._call(exchange, client.deposit_address(currency, network))
+            work = client.deposit_address(currency, network, owner=f"user-id:{user_id}")
+            return await self._call(exchange, work)
 
     async def profile(self, user_id: int, exchange: str) -> AccountProfile:
         async with self.session(user_id, exchange) as client:

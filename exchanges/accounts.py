@@ -69,8 +69,10 @@ class AccountClient(ABC):
 
     @abstractmethod
     async def deposit_address(
-        self, currency: str, network: str | None = None
-    ) -> DepositAddress: ...
+        self, currency: str, network: str | None = None, *, owner: str | None = None
+    ) -> DepositAddress:
+        """``owner`` is a stable, opaque reference to the end user, for systems that tag
+        addresses per customer (WallexPay's ``foreign_id``); others ignore it."""
 
     async def profile(self) -> AccountProfile:
         raise NotSupported(self.name, "no account profile")

@@ -137,7 +137,9 @@ class AlpAccount(AccountClient):
         """Every wallet of the account, as ``wallets/`` lists it."""
         return parse.wallets(await self._signed_get(WALLETS))
 
-    async def deposit_address(self, currency: str, network: str | None = None) -> DepositAddress:
+    async def deposit_address(
+        self, currency: str, network: str | None = None, *, owner: str | None = None
+    ) -> DepositAddress:
         raise NotSupported(
             self.name,
             "ALP.COM's API offers no deposit address (its v3 wallets/addresses call is "

@@ -100,7 +100,9 @@ class NarkasaAccount(AccountClient):
     async def balances(self) -> Sequence[Balance]:
         return await self._wallet()
 
-    async def deposit_address(self, currency: str, network: str | None = None) -> DepositAddress:
+    async def deposit_address(
+        self, currency: str, network: str | None = None, *, owner: str | None = None
+    ) -> DepositAddress:
         code = currency.strip().upper()
         if not _PLAIN.fullmatch(code):
             raise UnknownSymbol(self.name, currency)

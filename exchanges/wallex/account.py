@@ -75,7 +75,9 @@ class WallexAccount(AccountClient):
     async def balances(self) -> Sequence[Balance]:
         return parse.balances(await self._get("/v1/account/balances"))
 
-    async def deposit_address(self, currency: str, network: str | None = None) -> DepositAddress:
+    async def deposit_address(
+        self, currency: str, network: str | None = None, *, owner: str | None = None
+    ) -> DepositAddress:
         code = currency.strip().lower()
         if not code.isalnum():
             raise RejectedRequest(self.name, "a currency code has only letters and digits")

@@ -85,6 +85,7 @@ class WallexPayAccount(AccountClient):
         currency: str,
         network: str | None = None,
         *,
+        owner: str | None = None,
         foreign_id: str | None = None,
         convert_to: str | None = None,
     ) -> DepositAddress:
@@ -101,7 +102,9 @@ class WallexPayAccount(AccountClient):
             raise NotSupported(
                 self.name, "WallexPay takes no network: each currency code is one network"
             )
-        taken = await self.take_address(currency, foreign_id=foreign_id, convert_to=convert_to)
+        taken = await self.take_address(
+            currency, foreign_id=foreign_id or owner, convert_to=convert_to
+        )
         return DepositAddress(currency=taken.currency, address=taken.address, memo=taken.tag)
 
     async def take_address(

@@ -112,7 +112,9 @@ class WexAccount(AccountClient):
             locked = parse.locked_by_orders(parse.active_orders(await self._call("ActiveOrders")))
         return parse.balances(info.funds, locked)
 
-    async def deposit_address(self, currency: str, network: str | None = None) -> DepositAddress:
+    async def deposit_address(
+        self, currency: str, network: str | None = None, *, owner: str | None = None
+    ) -> DepositAddress:
         coin = currency.strip().upper()
         if network:
             raise NotSupported(

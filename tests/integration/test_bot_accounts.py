@@ -164,3 +164,14 @@ async def test_nonces_continue_across_a_restart(stack: SandboxStack, tmp_path: P
 
 def test_account_service_type_is_exported() -> None:
     assert AccountService.__name__ == "AccountService"
+
+
+async def test_wallexpay_addresses_are_taken_for_the_user(bot: RunningBot) -> None:
+    user = bot.user(6006)
+    assert "connected" in await connect(
+        user, "wallexpay", [wallexpay.DEMO_KEY, wallexpay.DEMO_SECRET]
+    )
+    reply = await user.send("/deposit wallexpay BTC")
+    assert reply.get("photo") and "Deposit BTC" in reply["caption"]
+    sent = bot.stack.servers["wallexpay"].harness.last("/api/v2/addresses/take")  # type: ignore[attr-defined]
+    assert b'"foreign_id":"user-id:6006"' in sent.body
