@@ -335,24 +335,27 @@ class AlertService:
             raise AlertNotFound(alert_id)
         return row  # type: ignore[no-any-return]
 
-    async def delete(self, user_id: int, alert_id: int) -> AlertView:
+    async def _disarm(
+        self, user_id: int, alert_id: int, state: str, *, from_: tuple[str, ...]
+    ) -> AlertView:
+        """Move the caller's alert to ``state`` (when it is in one of ``from_``) and take it
+        out of the engine."""
         async with self.db.session() as session:
             row = await self._owned(session, user_id, alert_id)
-            row.state = DELETED
+            if row.state in from_:
+                row.state = state
             view = view_of(row)
         self.engine.remove(alert_id)
         self._publish_markets()
         return view
 
+    async def delete(self, user_id: int, alert_id: int) -> AlertView:
+        return await self._disarm(
+            user_id, alert_id, DELETED, from_=(ACTIVE, PAUSED, FIRED, EXPIRED)
+        )
+
     async def pause(self, user_id: int, alert_id: int) -> AlertView:
-        async with self.db.session() as session:
-            row = await self._owned(session, user_id, alert_id)
-            if row.state == ACTIVE:
-                row.state = PAUSED
-            view = view_of(row)
-        self.engine.remove(alert_id)
-        self._publish_markets()
-        return view
+        return await self._disarm(user_id, alert_id, PAUSED, from_=(ACTIVE,))
 
     async def resume(self, user_id: int, alert_id: int) -> AlertView:
         """Resume a paused alert, or re-arm a fired once-alert, from the current price."""
