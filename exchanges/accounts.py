@@ -15,7 +15,23 @@ from typing import Protocol
 from exchanges.credentials import CredentialField, Credentials
 from exchanges.errors import NotSupported
 from exchanges.http import HttpPipeline
-from exchanges.models import AccountCheck, AccountProfile, Balance, DepositAddress
+from exchanges.models import (
+    AccountCheck,
+    AccountProfile,
+    Balance,
+    Deposit,
+    DepositAddress,
+    Fee,
+    Fill,
+    Market,
+    Order,
+    OrderRequest,
+    TradingCapabilities,
+    Withdrawal,
+    WithdrawalRequest,
+    WithdrawalTerms,
+)
+from exchanges.streams import AccountStream
 
 
 class NonceSource(Protocol):
@@ -43,6 +59,7 @@ class AccountClient(ABC):
     name: str = ""
     title: str = ""
     credential_fields: tuple[CredentialField, ...] = ()
+    trading: TradingCapabilities = TradingCapabilities()
 
     def __init__(
         self,
@@ -76,6 +93,51 @@ class AccountClient(ABC):
 
     async def profile(self) -> AccountProfile:
         raise NotSupported(self.name, "no account profile")
+
+    # --- trading: every method raises NotSupported unless ``trading`` says otherwise ---
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Send one order, already rounded and checked; the exchange's answer as an Order."""
+        raise NotSupported(self.name, "no trading")
+
+    async def cancel_order(self, order_id: str, market: Market | None = None) -> Order | None:
+        """Cancel one open order; the order's new state where the system returns it."""
+        raise NotSupported(self.name, "no order cancelling")
+
+    async def open_orders(self, market: Market | None = None) -> Sequence[Order]:
+        raise NotSupported(self.name, "no open-orders list")
+
+    async def order(self, order_id: str, market: Market | None = None) -> Order:
+        """One order's current state (open or not); OrderNotFound if the system has none."""
+        raise NotSupported(self.name, "no order lookup")
+
+    async def order_by_client_id(self, client_order_id: str) -> Order | None:
+        """The order sent with this client order id, or None: crash recovery."""
+        raise NotSupported(self.name, "no client order ids")
+
+    async def fills(self, market: Market | None = None, limit: int = 50) -> Sequence[Fill]:
+        """The account's latest executions, newest first."""
+        raise NotSupported(self.name, "no trade history")
+
+    async def trading_fee(self, market: Market) -> Fee | None:
+        """The account's fee on this market, for an order preview; None if unknown."""
+        return None
+
+    async def withdrawal_terms(self, currency: str, network: str | None = None) -> WithdrawalTerms:
+        """Fee and limits of a withdrawal, for its preview (fields None where unknown)."""
+        return WithdrawalTerms(currency=currency.upper(), network=network)
+
+    async def withdraw(self, request: WithdrawalRequest) -> Withdrawal:
+        raise NotSupported(self.name, "no withdrawals")
+
+    async def deposits(self, limit: int = 50) -> Sequence[Deposit]:
+        """Latest deposits, newest first (deposit alerts where no stream pushes them)."""
+        raise NotSupported(self.name, "no deposit history")
+
+    def account_stream(self, stream_url: str) -> AccountStream:
+        """A private stream of this account's events at ``stream_url`` (the system's
+        stream root, e.g. ``WALLEX_SOCKET_URL``), where ``trading.account_events`` is
+        "stream". The stream holds these credentials for as long as it runs."""
+        raise NotSupported(self.name, "no private stream")
 
     async def close(self) -> None:
         await self.http.close()

@@ -81,3 +81,23 @@ class OrderNotFound(ExchangeError):
 
 class WithdrawalRejected(ExchangeError):
     pass
+
+
+class BelowMinimum(InvalidOrder):
+    """Amount or total under the market's (or withdrawal's) minimum."""
+
+
+class BadPrecision(InvalidOrder):
+    """Price or amount with more places (or off the tick/step) than the market allows."""
+
+
+class MarketClosed(InvalidOrder):
+    """The market is suspended or not tradable now."""
+
+
+class InvalidNonce(ExchangeError):
+    """The system refused the request's nonce/timestamp (clock skew, a reused nonce)."""
+
+
+class QuoteExpired(ExchangeError):
+    """A fixed-rate quote (WallexPay exchange/futures) is no longer valid."""

@@ -188,3 +188,183 @@ class Tick:
     bid: Decimal | None = None
     ask: Decimal | None = None
     source: str = "stream"
+
+
+# --- trading -----------------------------------------------------------------------
+class OrderType(StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+    STOP_LIMIT = "stop_limit"
+
+
+class OrderStatus(StrEnum):
+    """Normalised order states; each client maps its document's states onto these."""
+
+    OPEN = "open"  # accepted, nothing filled yet
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"  # cancelled, possibly after a partial fill (see ``filled``)
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What the bot asks an exchange to do, already rounded and checked (precision.py).
+
+    ``price`` None means a market order. ``client_order_id`` is sent where the system
+    accepts one (ALP v3), so a crash after sending can be reconciled without a duplicate.
+    ``stop_price`` only for stop-limit orders where the system has them (Narkasa).
+    """
+
+    market: Market
+    side: Side
+    amount: Decimal
+    price: Decimal | None = None
+    client_order_id: str | None = None
+    stop_price: Decimal | None = None
+
+    @property
+    def type(self) -> OrderType:
+        if self.stop_price is not None:
+            return OrderType.STOP_LIMIT
+        return OrderType.MARKET if self.price is None else OrderType.LIMIT
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as the exchange reports it. ``amount`` is in the base asset."""
+
+    exchange: str
+    order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    amount: Decimal
+    filled: Decimal
+    status: OrderStatus
+    price: Decimal | None = None
+    average_price: Decimal | None = None
+    client_order_id: str | None = None
+    created_at: datetime | None = None
+    fee: Decimal | None = None
+    fee_currency: str | None = None
+    stop_price: Decimal | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.filled
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of an order (a trade of the account)."""
+
+    exchange: str
+    order_id: str
+    symbol: str
+    side: Side
+    price: Decimal
+    amount: Decimal
+    time: datetime
+    trade_id: str | None = None
+    fee: Decimal | None = None
+    fee_currency: str | None = None
+
+
+class TransferStatus(StrEnum):
+    """Deposits and withdrawals, normalised from each document's own states."""
+
+    PENDING = "pending"  # created / waiting for confirmation / processing
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalTerms:
+    """What a withdrawal of one currency costs and allows, where the system says."""
+
+    currency: str
+    network: str | None = None
+    fee: Decimal | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    amount_decimals: int | None = None
+    needs_memo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalRequest:
+    currency: str
+    amount: Decimal
+    address: str
+    network: str | None = None
+    memo: str | None = None
+    # Where the system takes one (WallexPay ``foreign_id``): makes a retry idempotent.
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    exchange: str
+    withdrawal_id: str
+    currency: str
+    amount: Decimal
+    address: str
+    status: TransferStatus
+    fee: Decimal | None = None
+    network: str | None = None
+    txid: str | None = None
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    exchange: str
+    deposit_id: str
+    currency: str
+    amount: Decimal
+    status: TransferStatus
+    address: str | None = None
+    network: str | None = None
+    txid: str | None = None
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEvent:
+    """One push (or poll) from an account's private stream, normalised.
+
+    ``kind``: ``order`` (``order`` set: a new state of one of the account's orders,
+    fill or cancel), ``balance`` (``balances`` set), ``deposit`` (``deposit`` set) or
+    ``withdrawal`` (``withdrawal`` set).
+    """
+
+    exchange: str
+    kind: str
+    order: Order | None = None
+    balances: tuple[Balance, ...] = ()
+    deposit: Deposit | None = None
+    withdrawal: Withdrawal | None = None
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TradingCapabilities:
+    """What an account client can do with money, so the bot says "not offered" plainly."""
+
+    limit_orders: bool = False
+    market_orders: bool = False
+    stop_limit_orders: bool = False
+    cancel: bool = False
+    open_orders: bool = False
+    client_order_ids: bool = False
+    withdraw: bool = False
+    deposits_history: bool = False
+    # "stream" where a private stream pushes account events, "poll" otherwise, "" none.
+    account_events: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)

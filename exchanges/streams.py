@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Collection
 
 from exchanges.errors import NetworkError
-from exchanges.models import Tick
+from exchanges.models import AccountEvent, Tick
 
 
 class StreamClosed(NetworkError):
@@ -36,6 +36,28 @@ class MarketStream(ABC):
     @abstractmethod
     def events(self) -> AsyncIterator[Tick]:
         """Ticks as they arrive; raises StreamClosed when the connection ends."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class AccountStream(ABC):
+    """One account's private stream (Narkasa ``USER_STREAMS``, Wallex ``stream_key``).
+
+    Built by the account client (it holds the credentials) for one connection; the
+    bot's supervisor reconnects the same way as for market streams.
+    """
+
+    name: str = ""
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Open the connection and authenticate/subscribe; NetworkError or
+        AuthenticationError when it cannot."""
+
+    @abstractmethod
+    def events(self) -> AsyncIterator[AccountEvent]:
+        """Account events as they arrive; raises StreamClosed when the connection ends."""
 
     @abstractmethod
     async def close(self) -> None: ...
