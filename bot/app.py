@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -21,6 +22,7 @@ from bot.buttons import ButtonService
 from bot.charts import ChartService
 from bot.chats import ChatPreferences
 from bot.config import Settings
+from bot.confirmations import ConfirmationStore
 from bot.context import BotContext, Services, attach
 from bot.health import Health
 from bot.http import HttpServer
@@ -99,6 +101,9 @@ def build_services(settings: Settings) -> Services:
         buttons=buttons,
         alerts=alerts,
         streams=streams,
+        confirmations=ConfirmationStore(
+            db, buttons, ttl=timedelta(seconds=settings.confirm_ttl)
+        ),
     )
 
 

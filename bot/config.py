@@ -103,6 +103,7 @@ class Settings:
     upstream_timeout: float = 8.0
     max_alerts_per_user: int = 100
     stream_silence: float = 30.0
+    confirm_ttl: float = 60.0
     log_level: str = "INFO"
     log_format: str = "text"
 
@@ -139,6 +140,7 @@ class Settings:
                 env, "SARRAF_MAX_ALERTS_PER_USER", d.max_alerts_per_user, 1, 100_000
             ),
             stream_silence=_float(env, "SARRAF_STREAM_SILENCE", d.stream_silence, 1, 3600),
+            confirm_ttl=_float(env, "SARRAF_CONFIRM_TTL", d.confirm_ttl, 1, 3600),
             log_level=_choice(
                 env, "SARRAF_LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")
             ),

@@ -13,6 +13,7 @@ from bot.buttons import ButtonService
 from bot.charts import ChartService
 from bot.chats import ChatPreferences
 from bot.config import Settings
+from bot.confirmations import ConfirmationStore
 from bot.health import Health
 from bot.i18n import I18n
 from bot.market import MarketService
@@ -38,6 +39,7 @@ class Services:
     buttons: ButtonService
     alerts: AlertService
     streams: StreamSupervisor
+    confirmations: ConfirmationStore
     notifier: Notifier | None = None
 
     async def close(self) -> None:

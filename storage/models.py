@@ -157,3 +157,73 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(256))
+
+# --- trading (issue 7): confirmations, watched orders, account event cursors ---------
+class Confirmation(Base):
+    """An action waiting for its owner's Confirm, and what became of it.
+
+    ``state`` moves pending → confirmed → sent → done | failed, or pending → cancelled |
+    expired. pending → confirmed is one conditional UPDATE (``storage/repos/confirmations``):
+    the single place a Confirm is decided to count, once. ``payload`` is JSON with
+    Decimals as strings; ``client_ref`` the idempotency reference sent upstream.
+    """
+
+    __tablename__ = "confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    client_ref: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(512))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TrackedOrder(Base):
+    """An order of a connected account the bot watches, with the fill last announced.
+
+    Amounts are decimal strings (exact on every database).
+    """
+
+    __tablename__ = "tracked_orders"
+    __table_args__ = (
+        UniqueConstraint("user_id", "exchange", "order_id", name="uq_tracked_orders_order"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    exchange: Mapped[str] = mapped_column(String(16))
+    order_id: Mapped[str] = mapped_column(String(96))
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[str] = mapped_column(String(64))
+    price: Mapped[str | None] = mapped_column(String(64))
+    filled: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    client_order_id: Mapped[str | None] = mapped_column(String(64))
+    confirmation_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class AccountCursor(Base):
+    """The deposits of an account already known, so only new ones are announced."""
+
+    __tablename__ = "account_cursors"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    exchange: Mapped[str] = mapped_column(String(16), primary_key=True)
+    deposit_ids: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
