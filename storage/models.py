@@ -158,6 +158,7 @@ class OutboxMessage(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(256))
 
+
 # --- trading (issue 7): confirmations, watched orders, account event cursors ---------
 class Confirmation(Base):
     """An action waiting for its owner's Confirm, and what became of it.
@@ -227,3 +228,104 @@ class AccountCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+# --- money: withdrawals, address book, daily caps, WallexPay payments (issue 7) -------
+class SavedAddress(Base):
+    """An address the user vouched for; a withdrawal anywhere else is flagged in bold.
+
+    ``network`` and ``memo`` are "" rather than NULL when absent, so the unique
+    constraint also holds for addresses without them (NULLs never collide).
+    """
+
+    __tablename__ = "saved_addresses"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id", "exchange", "currency", "address", "network", "memo", name="uq_saved_address"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    exchange: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(256))
+    network: Mapped[str] = mapped_column(String(32), default="")
+    memo: Mapped[str] = mapped_column(String(128), default="")
+    label: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WithdrawalCap(Base):
+    """A user's daily withdrawal cap in one currency (amounts as exact decimal strings).
+
+    ``amount`` None means no cap. A raise or a removal waits in ``next_amount`` /
+    ``next_from`` (``next_off`` for a removal) and takes over once ``next_from`` passed.
+    """
+
+    __tablename__ = "withdrawal_caps"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(16), primary_key=True)
+    amount: Mapped[str | None] = mapped_column(String(64))
+    next_amount: Mapped[str | None] = mapped_column(String(64))
+    next_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MoneyTransfer(Base):
+    """Money the bot sent upstream on a user's confirmed order: withdrawals, coupons,
+    conversions. Written (``sending``) before the upstream call, so the daily cap counts
+    it even if the process dies mid-call, and ``reference`` is the idempotency key sent
+    where the system takes one. A coupon's code is never stored."""
+
+    __tablename__ = "money_transfers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    exchange: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(256))
+    network: Mapped[str | None] = mapped_column(String(32))
+    memo: Mapped[str | None] = mapped_column(String(128))
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    upstream_id: Mapped[str | None] = mapped_column(String(64))
+    upstream_status: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WallexPayHook(Base):
+    """The unguessable path token of a merchant's callback URL: it says whose secret
+    verifies the signature (the signature, not the token, is what authenticates)."""
+
+    __tablename__ = "wallexpay_hooks"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_callback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WallexPayInvoice(Base):
+    """An invoice a merchant created through the bot, so its callbacks reach them."""
+
+    __tablename__ = "wallexpay_invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    invoice_id: Mapped[str] = mapped_column(String(64))
+    foreign_id: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(512))
+    amount: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(32))
+    release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
