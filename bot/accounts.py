@@ -177,6 +177,10 @@ class AccountService:
             except TimeoutError:
                 raise RequestTimeout(exchange, "no answer in time") from None
 
+    async def call(self, exchange: str, work: Awaitable[T]) -> T:
+        """One signed call under the account timeout, tracked in /healthz (trading)."""
+        return await self._call(exchange, work)
+
     async def connect(
         self,
         user_id: int,

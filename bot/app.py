@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 import handlers
+from bot.account_events import AccountEvents
 from bot.accounts import AccountService
 from bot.alerts.service import AlertService
 from bot.buttons import ButtonService
@@ -33,6 +34,7 @@ from bot.notifier import Notifier
 from bot.prices import LastPrices
 from bot.rates import RatesService
 from bot.streams import StreamSupervisor
+from bot.trading import TradingService
 from exchanges.http import HttpPipeline
 from exchanges.models import Tick
 from exchanges.registry import account_factories, build_market_clients, stream_factories
@@ -82,6 +84,26 @@ def build_services(settings: Settings) -> Services:
         key=settings.wallexpay_processing_key,
         secret=settings.wallexpay_processing_secret,
     )
+    accounts = AccountService(
+        db,
+        Vault(load_master_keys(settings.master_key, settings.master_key_file)),
+        health,
+        factories=account_factories(settings.exchange_urls()),
+        timeout=max(settings.upstream_timeout, 10.0),
+    )
+    confirmations = ConfirmationStore(db, buttons, ttl=timedelta(seconds=settings.confirm_ttl))
+    account_events = AccountEvents(
+        db, accounts, chats, handlers.trading_texts, stream_urls=settings.stream_urls()
+    )
+    trading = TradingService(
+        db,
+        market,
+        accounts,
+        confirmations,
+        chats,
+        handlers.trading_texts,
+        on_order=account_events.poke,
+    )
     return Services(
         settings=settings,
         market=market,
@@ -91,19 +113,13 @@ def build_services(settings: Settings) -> Services:
         chats=chats,
         charts=ChartService(market),
         rates=RatesService(wallexpay, health, timeout=settings.upstream_timeout),
-        accounts=AccountService(
-            db,
-            Vault(load_master_keys(settings.master_key, settings.master_key_file)),
-            health,
-            factories=account_factories(settings.exchange_urls()),
-            timeout=max(settings.upstream_timeout, 10.0),
-        ),
+        accounts=accounts,
         buttons=buttons,
         alerts=alerts,
         streams=streams,
-        confirmations=ConfirmationStore(
-            db, buttons, ttl=timedelta(seconds=settings.confirm_ttl)
-        ),
+        confirmations=confirmations,
+        trading=trading,
+        account_events=account_events,
     )
 
 
@@ -126,6 +142,8 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         services.db, app.bot, services.buttons, on_blocked=services.alerts.pause_chat
     )
     services.alerts.wake = services.notifier.wake
+    services.trading.wake = services.notifier.wake
+    services.account_events.wake = services.notifier.wake
     notifier = services.notifier
     services.health.sections["outbox"] = lambda: {
         "sent": notifier.stats.sent,
@@ -171,6 +189,8 @@ async def serve(
         assert services.notifier is not None
         await services.notifier.start()
         await services.alerts.start()
+        await services.trading.start()
+        await services.account_events.start()
         await services.streams.start()
         log.info("bot @%s is running", me.username)
         try:
@@ -184,6 +204,8 @@ async def serve(
             services.health.telegram["polling"] = False
             await services.streams.stop()
             await services.alerts.stop()
+            await services.account_events.stop()
+            await services.trading.stop()
             if services.notifier is not None:
                 await services.notifier.stop()
             await app.updater.stop()

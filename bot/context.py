@@ -7,6 +7,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.account_events import AccountEvents
 from bot.accounts import AccountService
 from bot.alerts.service import AlertService
 from bot.buttons import ButtonService
@@ -20,6 +21,7 @@ from bot.market import MarketService
 from bot.notifier import Notifier
 from bot.rates import RatesService
 from bot.streams import StreamSupervisor
+from bot.trading import TradingService
 from storage.db import Database
 
 SERVICES_KEY = "sarraf.services"
@@ -40,6 +42,8 @@ class Services:
     alerts: AlertService
     streams: StreamSupervisor
     confirmations: ConfirmationStore
+    trading: TradingService
+    account_events: AccountEvents
     notifier: Notifier | None = None
 
     async def close(self) -> None:

@@ -5,7 +5,19 @@ from __future__ import annotations
 from telegram import BotCommand
 from telegram.ext import Application
 
-from handlers import accounts, alerts, callbacks, charts, language, market, rates, start, texts
+from handlers import (
+    accounts,
+    alerts,
+    callbacks,
+    charts,
+    language,
+    market,
+    rates,
+    start,
+    texts,
+    trading,
+    trading_texts,
+)
 from handlers.commands import COMMANDS
 from handlers.errors import on_error
 
@@ -18,12 +30,13 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     language.register(app)
     accounts.register(app)
     alerts.register(app)
+    trading.register(app)
     callbacks.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
 
 
-__all__ = ["bot_commands", "register", "texts"]
+__all__ = ["bot_commands", "register", "texts", "trading_texts"]
 
 
 def bot_commands() -> list[BotCommand]:

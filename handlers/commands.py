@@ -79,7 +79,29 @@ COMMANDS: tuple[Command, ...] = (
         "/deposit wex BTC",
     ),
     Command("profile", "/profile EXCHANGE", N_("Account profile and fee level"), "/profile wallex"),
-    Command("cancel", "/cancel", N_("Stop the current step")),
+    Command(
+        "buy",
+        "/buy EXCHANGE SYMBOL AMOUNT [PRICE]",
+        N_("Buy: a limit order with a price, a market order without (you confirm first)"),
+        "/buy wallex BTC/TMN 0.001 9500000000",
+    ),
+    Command(
+        "sell",
+        "/sell EXCHANGE SYMBOL AMOUNT [PRICE]",
+        N_("Sell: a limit order with a price, a market order without (you confirm first)"),
+        "/sell alp BTC_USDT 0.001 70000",
+    ),
+    Command(
+        "orders",
+        "/orders EXCHANGE [SYMBOL]",
+        N_("Your open orders, with a Cancel button each"),
+        "/orders wallex",
+    ),
+    Command(
+        "cancel",
+        "/cancel EXCHANGE ORDER_ID · /cancel",
+        N_("Cancel an order (you confirm first), or stop the current step"),
+    ),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 

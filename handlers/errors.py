@@ -37,6 +37,7 @@ from handlers.commands import usage
 from handlers.lang import lang_for
 from handlers.reply import reply
 from handlers.texts import exchange_title, usage_text
+from handlers.trading_texts import trading_sentence
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,9 @@ def sentence(lang: Lang, error: BaseException, command: str) -> str | None:
     """The reply for a known error, or None for an unexpected one."""
     if isinstance(error, UsageError):
         return usage_text(lang, error.problem, usage(error.command), **error.params)
+    trading = trading_sentence(lang, error)
+    if trading is not None:
+        return trading
     if isinstance(error, UnknownExchange):
         text = lang(
             "I don't know the exchange “{name}”. I know: {known}.",
