@@ -29,6 +29,9 @@ class Faults:
     """Switches a test flips; all off by default."""
 
     stall: bool = False
+    # Handle the request (an order is accepted), then hold the answer back: a client
+    # that crashes meanwhile never learns what the upstream did.
+    stall_reply: bool = False
     status: int | None = None
     garbage: bool = False
     only_paths: tuple[str, ...] = ()
@@ -39,6 +42,7 @@ class Faults:
 
     def clear(self) -> None:
         self.stall = False
+        self.stall_reply = False
         self.status = None
         self.garbage = False
         self.only_paths = ()
@@ -82,4 +86,6 @@ class Harness:
             if faults.garbage:
                 return web.Response(status=200, text="<html>maintenance</html>")
         response: web.StreamResponse = await handler(request)
+        if faults.stall_reply and faults.applies_to(request.path):
+            await faults._release.wait()
         return response
