@@ -35,10 +35,11 @@ _TRON_NETWORKS = {"TRX", "TRC20", "TRON"}
 class BadAddress(BotError):
     """The address cannot be right; ``reason`` is a message id shown to the user."""
 
-    def __init__(self, address: str, reason: str) -> None:
+    def __init__(self, address: str, reason: str, currency: str = "") -> None:
         super().__init__(reason)
         self.address = address
         self.reason = reason
+        self.currency = currency
 
 
 class AddressBookFull(BotError):
@@ -146,6 +147,7 @@ def check_address(currency: str, address: str, network: str | None = None) -> No
         raise BadAddress(
             address,
             N_("This is not a valid {currency} address: its checksum does not match. Check it."),
+            currency,
         )
 
 

@@ -30,6 +30,7 @@ from bot.http import HttpServer
 from bot.i18n import I18n
 from bot.logs import quiet_libraries
 from bot.market import MarketService
+from bot.money import build_money
 from bot.notifier import Notifier
 from bot.prices import LastPrices
 from bot.rates import RatesService
@@ -126,6 +127,14 @@ def build_services(settings: Settings) -> Services:
 def build_application(settings: Settings, services: Services | None = None) -> App:
     quiet_libraries()
     services = services or build_services(settings)
+    if services.money is None:
+        services.money = build_money(
+            services.db,
+            services.accounts,
+            services.chats,
+            handlers.money_texts.callback_text,
+            public_url=settings.public_url,
+        )
     root = settings.telegram_api_url
     app: App = (
         Application.builder()
@@ -142,6 +151,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         services.db, app.bot, services.buttons, on_blocked=services.alerts.pause_chat
     )
     services.alerts.wake = services.notifier.wake
+    services.money.callbacks.wake = services.notifier.wake
     services.trading.wake = services.notifier.wake
     services.account_events.wake = services.notifier.wake
     notifier = services.notifier
@@ -176,12 +186,16 @@ async def serve(
     services = services_of(app)
     settings = services.settings
     http = HttpServer(services.health, settings.http_host, settings.http_port)
+    money = services.money
+    assert money is not None
+    http.add_route("POST", "/callbacks/wallexpay/{token}", money.callbacks.handle)
     await services.db.upgrade()
     async with app:
         me = app.bot.bot
         services.health.telegram.update({"connected": True, "bot": me.username})
         await app.bot.set_my_commands(handlers.bot_commands())
         await http.start()
+        money.payments.local_url = http.url
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         services.health.telegram["polling"] = True

@@ -18,6 +18,7 @@ from bot.confirmations import ConfirmationStore
 from bot.health import Health
 from bot.i18n import I18n
 from bot.market import MarketService
+from bot.money import MoneyServices
 from bot.notifier import Notifier
 from bot.rates import RatesService
 from bot.streams import StreamSupervisor
@@ -45,6 +46,7 @@ class Services:
     trading: TradingService
     account_events: AccountEvents
     notifier: Notifier | None = None
+    money: MoneyServices | None = None
 
     async def close(self) -> None:
         self.charts.close()

@@ -8,12 +8,14 @@ process while an operator still sees which exchange is failing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.health import Health
 
 log = logging.getLogger(__name__)
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class HttpServer:
@@ -22,10 +24,22 @@ class HttpServer:
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
+        self._routes: list[tuple[str, str, RouteHandler]] = []
+
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        handler: RouteHandler,
+    ) -> None:
+        """Serve ``handler`` at ``path`` too (added before ``start``)."""
+        self._routes.append((method, path, handler))
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/healthz", self.healthz)
+        for method, path, handler in self._routes:
+            app.router.add_route(method, path, handler)
         return app
 
     async def healthz(self, request: web.Request) -> web.Response:

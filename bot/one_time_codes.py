@@ -126,10 +126,11 @@ class OneTimeCodes:
     def cancel(self, user_id: int) -> Challenge | None:
         return self._by_user.pop(user_id, None)
 
-    def expired(self) -> list[Challenge]:
-        """Remove and return every challenge past its time (to tidy up their messages)."""
+    def expired(self, grace: float = 0.0) -> list[Challenge]:
+        """Remove and return every challenge ``grace`` seconds past its time (to tidy up
+        their messages; within the grace a late code still hears that it expired)."""
         now = self.clock()
-        gone = [c for c in self._by_user.values() if now >= c.expires_at]
+        gone = [c for c in self._by_user.values() if now >= c.expires_at + grace]
         for challenge in gone:
             del self._by_user[challenge.user_id]
         return gone

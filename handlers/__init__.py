@@ -7,16 +7,20 @@ from telegram.ext import Application
 
 from handlers import (
     accounts,
+    addresses,
     alerts,
     callbacks,
     charts,
     language,
     market,
+    money_texts,
+    payments,
     rates,
     start,
     texts,
     trading,
     trading_texts,
+    withdrawals,
 )
 from handlers.commands import COMMANDS
 from handlers.errors import on_error
@@ -24,19 +28,23 @@ from handlers.errors import on_error
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     start.register(app)
+    withdrawals.register_code_step(app)
     market.register(app)
     charts.register(app)
     rates.register(app)
     language.register(app)
     accounts.register(app)
     alerts.register(app)
+    withdrawals.register(app)
+    addresses.register(app)
+    payments.register(app)
     trading.register(app)
     callbacks.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
 
 
-__all__ = ["bot_commands", "register", "texts", "trading_texts"]
+__all__ = ["bot_commands", "money_texts", "register", "texts", "trading_texts"]
 
 
 def bot_commands() -> list[BotCommand]:

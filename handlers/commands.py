@@ -78,6 +78,42 @@ COMMANDS: tuple[Command, ...] = (
         N_("Your deposit address with a QR code"),
         "/deposit wex BTC",
     ),
+    Command(
+        "withdraw",
+        "/withdraw EXCHANGE CURRENCY AMOUNT ADDRESS [NETWORK|MEMO]",
+        N_("Withdraw: a summary, Confirm, then a one-time code you type back"),
+        "/withdraw wex BTC 0.01 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
+    ),
+    Command(
+        "addresses",
+        "/addresses · /addresses add EXCHANGE CURRENCY ADDRESS [NETWORK|MEMO] [LABEL]",
+        N_("Your address book; withdrawals elsewhere are flagged"),
+        "/addresses add wex BTC 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa cold wallet",
+    ),
+    Command(
+        "withdrawcap",
+        "/withdrawcap · /withdrawcap AMOUNT CURRENCY · /withdrawcap CURRENCY off",
+        N_("A daily cap on your withdrawals in one currency"),
+        "/withdrawcap 0.5 BTC",
+    ),
+    Command(
+        "coupon",
+        "/coupon create CURRENCY AMOUNT · /coupon redeem CODE",
+        N_("WEX coupons, with the same two steps as a withdrawal"),
+        "/coupon create USD 10",
+    ),
+    Command(
+        "convert",
+        "/convert AMOUNT FROM TO",
+        N_("WallexPay exchange at a quoted rate (you confirm within its time)"),
+        "/convert 0.01 BTC USDT",
+    ),
+    Command(
+        "invoice",
+        "/invoice AMOUNT CURRENCY [TITLE]",
+        N_("A WallexPay invoice link; you hear when it is paid"),
+        "/invoice 25 USDT Order 42",
+    ),
     Command("profile", "/profile EXCHANGE", N_("Account profile and fee level"), "/profile wallex"),
     Command(
         "buy",
