@@ -18,8 +18,9 @@ tells the owner what became of it through the outbox.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_UP, Decimal
@@ -334,6 +335,11 @@ class TradingService:
         self.wake = wake
         self.recover_every = recover_every
         self._task: asyncio.Task[None] | None = None
+        self._inflight: set[int] = set()
+        # Rows confirmed before this process started are a crash's leftovers; rows of
+        # this process are recovered only once they have been unfinished for ``grace``.
+        self.started_at = datetime.now(UTC)
+        self.grace = timedelta(seconds=120)
 
     # --- capabilities -----------------------------------------------------------------
     def capabilities(self, exchange: str) -> TradingCapabilities:
@@ -390,8 +396,27 @@ class TradingService:
             client_ref=caps.client_order_ids,
         )
 
+    @contextlib.asynccontextmanager
+    async def _executing(self, action: Action) -> AsyncIterator[None]:
+        """While a confirmed row is being executed here, recovery leaves it alone; a
+        failure before the request left settles it as failed (nothing was sent)."""
+        self._inflight.add(action.id)
+        try:
+            yield
+        except BaseException as exc:
+            current = await self.confirmations.get(action.id)
+            if current is not None and current.state is State.CONFIRMED:
+                await self.confirmations.mark_failed(action.id, f"not sent: {type(exc).__name__}")
+            raise
+        finally:
+            self._inflight.discard(action.id)
+
     async def execute(self, action: Action) -> Order:
         """Send the confirmed order once; the exchange's answer, or the error it gave."""
+        async with self._executing(action):
+            return await self._execute(action)
+
+    async def _execute(self, action: Action) -> Order:
         payload = action.payload
         exchange = str(payload["exchange"])
         _, market = await self.market.market(exchange, str(payload["symbol"]))
@@ -527,6 +552,10 @@ class TradingService:
         )
 
     async def execute_cancel(self, action: Action) -> Order | None:
+        async with self._executing(action):
+            return await self._execute_cancel(action)
+
+    async def _execute_cancel(self, action: Action) -> Order | None:
         payload = action.payload
         exchange = str(payload["exchange"])
         order_id = str(payload["order_id"])
@@ -554,7 +583,13 @@ class TradingService:
         whose exchange does not answer stays ``sent`` for the next pass.
         """
         settled: list[Recovered] = []
+        now = datetime.now(UTC)
         for action in await self.confirmations.unfinished(KINDS):
+            confirmed = action.confirmed_at or action.created_at
+            if action.id in self._inflight or (
+                confirmed >= self.started_at and confirmed > now - self.grace
+            ):
+                continue  # being executed by this process, or only just left it
             try:
                 outcome = await self._recover_one(action)
             except (TimeoutError, NetworkError) as exc:
