@@ -11,6 +11,7 @@ from html import escape
 from bot.addresses import AddressBookFull, AddressNotFound, BadAddress, SavedAddressView
 from bot.callbacks import CallbackNotice
 from bot.caps import CapChange, CapExceeded, CapView
+from bot.confirmations import Action, State
 from bot.i18n import Lang
 from bot.payments import Conversion, InvoiceLink, Quote
 from bot.withdrawals import (
@@ -572,3 +573,15 @@ def callback_text(lang: Lang, n: CallbackNotice) -> str:
     if n.transaction_id:
         lines.append(lang("WallexPay id: {id}", id=escape(n.transaction_id)))
     return "\n".join(lines)
+
+
+def recovery_text(lang: Lang, act: Action) -> str:
+    """For a money action an earlier process left unfinished (``bot/money_recovery.py``)."""
+    if act.state is State.CONFIRMED:
+        return restart_lost_code(lang)
+    return lang(
+        "I restarted while a request of yours was on its way, so I cannot tell whether it "
+        "went through. It will not be sent again. Check the history on the exchange "
+        "(reference {reference}).",
+        reference=escape(act.client_ref or str(act.id)),
+    )

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -33,6 +34,7 @@ from bot.context import SERVICES_KEY, BotContext, Services
 from bot.errors import BotError
 from bot.i18n import Lang
 from bot.money import MoneyServices
+from bot.money_recovery import recover
 from bot.one_time_codes import Challenge, Outcome
 from exchanges.credentials import Secret
 from exchanges.errors import ExchangeError
@@ -52,6 +54,7 @@ KINDS = ("withdrawal", "coupon", "coupon_redeem")
 SWEEP_SECONDS = 10.0
 LATE_GRACE_SECONDS = 30.0
 _CANCEL_ALONE = re.compile(r"^/cancel(@\w+)?\s*$")
+AnyContext = CallbackContext[Any, Any, Any, Any]
 
 
 def money_of(context: BotContext) -> MoneyServices:
@@ -417,6 +420,22 @@ async def _expire(
         await context.bot.send_message(chat_id, mt.expired_code_text(lang))
 
 
+async def recover_unfinished(context: AnyContext) -> None:
+    """Once at start: money actions an earlier process left half done."""
+    services = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
+    await recover(
+        services.db,
+        services.confirmations,
+        services.chats,
+        mt.recovery_text,
+        started_at=context.job.data
+        if context.job and isinstance(context.job.data, datetime)
+        else datetime.now(UTC),
+        wake=services.notifier.wake if services.notifier else None,
+    )
+
+
 class _AwaitingCode(filters.MessageFilter):
     """Messages of a user who owes the bot a code (looked up live, not cached)."""
 
@@ -441,6 +460,7 @@ def register_code_step(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(awaiting & filters.TEXT & ~filters.COMMAND, on_code), group=0)
     if app.job_queue is not None:
         app.job_queue.run_repeating(sweep, interval=SWEEP_SECONDS, first=SWEEP_SECONDS)
+        app.job_queue.run_once(recover_unfinished, when=0.5, data=datetime.now(UTC))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

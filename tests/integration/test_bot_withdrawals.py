@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from bot.app import services_of
 from bot.money import MoneyServices
-from sandbox import wallex
+from exchanges.models import (
+    TradingCapabilities,
+    TransferStatus,
+    Withdrawal,
+    WithdrawalRequest,
+    WithdrawalTerms,
+)
+from exchanges.wex.account import WexAccount
+from sandbox import wallex, wex
 
 from .conftest import ChatUser, RunningBot
 from .test_bot_accounts import connect
@@ -23,7 +35,8 @@ def money(bot: RunningBot) -> MoneyServices:
 
 
 async def press(bot: RunningBot, user: ChatUser, message: dict[str, Any], button: int) -> str:
-    """Press button ``button`` (1-based, reading order) of ``message``; every reply, joined."""
+    """Press button ``button`` (1-based, reading order) of ``message``; every reply, and
+    the pressed message's own text if the press edited it, joined."""
     emu = bot.stack.telegram
     before = max(m["message_id"] for m in emu.transcript(user.chat_id))
     query_id = await emu.press_button(user.user_id, user.chat_id, message["message_id"], button)
@@ -31,7 +44,11 @@ async def press(bot: RunningBot, user: ChatUser, message: dict[str, Any], button
     return "\n".join(
         str(m.get("text") or "")
         for m in emu.transcript(user.chat_id)
-        if m.get("from_bot") and m["message_id"] > before
+        if m.get("from_bot")
+        and (
+            m["message_id"] > before
+            or (m["message_id"] == message["message_id"] and m.get("text") != message.get("text"))
+        )
     )
 
 
@@ -110,3 +127,210 @@ def _code(text: str) -> str:
     found = re.search(r"one-time code: (\d{6})", text)
     assert found, text
     return found.group(1)
+
+
+# --- the two steps ------------------------------------------------------------------
+def bold_parts(message: dict[str, Any]) -> list[str]:
+    """The bold runs of a message as Telegram stores them (offsets in UTF-16 units)."""
+    raw = str(message.get("text") or "").encode("utf-16-le")
+    return [
+        raw[e["offset"] * 2 : (e["offset"] + e["length"]) * 2].decode("utf-16-le")
+        for e in message.get("entities") or []
+        if e["type"] == "bold"
+    ]
+
+
+async def summary(bot: RunningBot, user: ChatUser, command: str) -> dict[str, Any]:
+    await user.ask(command)
+    message = last_with_buttons(bot, user)
+    assert "Confirm" in str(message["reply_markup"]), message
+    return message
+
+
+async def confirm_and_get_code(bot: RunningBot, user: ChatUser, message: dict[str, Any]) -> str:
+    answer = await press(bot, user, message, 1)
+    return _code(answer)
+
+
+def code_messages(bot: RunningBot, user: ChatUser) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in bot.stack.telegram.transcript(user.chat_id)
+        if m.get("from_bot") and "Your one-time code" in str(m.get("text"))
+    ]
+
+
+class Sent:
+    """What reached the upstream: the withdrawals the sandbox recorded."""
+
+    def __init__(self, bot: RunningBot, exchange: str, marker: str) -> None:
+        self.harness = bot.stack.servers[exchange].harness
+        self.marker = marker.encode()
+
+    def count(self) -> int:
+        return sum(1 for r in self.harness.requests if self.marker in r.body + r.path.encode())
+
+    def last_body(self) -> bytes:
+        return [r for r in self.harness.requests if self.marker in r.body + r.path.encode()][
+            -1
+        ].body
+
+
+class RecordingWex(WexAccount):
+    """WEX's real account client (balances from the strict sandbox) with withdrawals
+    recorded in memory: the bot's two-step flow, independent of any one system."""
+
+    trading = TradingCapabilities(withdraw=True)
+    sent: list[WithdrawalRequest] = []
+
+    async def withdrawal_terms(self, currency: str, network: str | None = None) -> WithdrawalTerms:
+        return WithdrawalTerms(
+            currency=currency,
+            network=network,
+            fee=Decimal("0.001"),
+            min_amount=Decimal("0.01"),
+            amount_decimals=8,
+        )
+
+    async def withdraw(self, request: WithdrawalRequest) -> Withdrawal:
+        RecordingWex.sent.append(request)
+        return Withdrawal(
+            exchange="wex",
+            withdrawal_id=str(37832629 + len(RecordingWex.sent)),
+            currency=request.currency,
+            amount=request.amount,
+            address=request.address,
+            status=TransferStatus.PENDING,
+            fee=Decimal("0.001"),
+        )
+
+
+@pytest.fixture
+def recording(bot: RunningBot) -> list[WithdrawalRequest]:
+    accounts = services_of(bot.app).accounts
+    accounts.factories["wex"] = (RecordingWex, accounts.factories["wex"][1])
+    RecordingWex.sent = []
+    return RecordingWex.sent
+
+
+async def wex_user(bot: RunningBot, user_id: int = 1001) -> ChatUser:
+    user = bot.user(user_id)
+    assert "connected" in await connect(user, "wex", [wex.DEMO_KEY, wex.DEMO_SECRET])
+    return user
+
+
+async def test_withdraw_summary_code_and_sent_once(
+    bot: RunningBot, recording: list[WithdrawalRequest], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = await wex_user(bot)
+    message = await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+    text = str(message["text"])
+    assert BTC_ADDRESS in text and "Amount: 0.5 BTC" in text and "Fee: 0.001 BTC" in text
+    assert "The address receives: 0.499 BTC" in text and "Available: 23.998 BTC" in text
+    assert any("You never saved this address" in part for part in bold_parts(message))
+    code = await confirm_and_get_code(bot, user, message)
+    assert recording == []  # Confirm alone sends nothing
+    [code_message] = code_messages(bot, user)
+    done = await user.ask(code)
+    assert "WEX accepted the withdrawal: id 37832630, status pending" in done
+    assert [(r.currency, r.amount, r.address) for r in recording] == [
+        ("BTC", Decimal("0.5"), BTC_ADDRESS)
+    ]
+    assert recording[0].reference  # the confirmation's idempotency reference
+    ours = ("bot", "handlers", "exchanges", "storage", "telegram")
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(ours))
+    assert code not in logged  # the code is never logged
+    emu = bot.stack.telegram
+    gone = [
+        m for m in emu.transcript(user.chat_id) if m["message_id"] == code_message["message_id"]
+    ]
+    assert gone[0]["deleted"]
+    # The same code again does nothing more.
+    await user.ask(code)
+    assert len(recording) == 1
+    offer = last_with_buttons(bot, user)
+    assert "Save this address" in str(offer["text"])
+    assert "Saved to your address book" in await press(bot, user, offer, 1)
+    again = await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+    assert bold_parts(again) == ["Withdraw from WEX"]
+    assert "An address from your address book" in str(again["text"])
+
+
+async def test_three_wrong_codes_end_it_and_nothing_is_sent(
+    bot: RunningBot, recording: list[WithdrawalRequest]
+) -> None:
+    user = await wex_user(bot)
+    code = await confirm_and_get_code(
+        bot, user, await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+    )
+    wrong = "000000" if code != "000000" else "111111"
+    assert "Tries left: 2" in await user.ask(wrong)
+    assert "Tries left: 1" in await user.ask(wrong)
+    assert "Three wrong codes" in await user.ask(wrong)
+    assert "I answer commands" in await user.ask(code)  # the challenge is over
+    assert recording == []
+    assert all(m["deleted"] for m in code_messages(bot, user))
+
+
+async def test_a_code_after_two_minutes_is_refused(
+    bot: RunningBot, recording: list[WithdrawalRequest]
+) -> None:
+    from ..conftest import FixedClock
+
+    clock = FixedClock()
+    money(bot).codes.clock = clock
+    user = await wex_user(bot)
+    code = await confirm_and_get_code(
+        bot, user, await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+    )
+    clock.advance(121)
+    assert "The code expired" in await user.ask(code)
+    assert recording == []
+
+
+async def test_cancel_at_the_code_step(bot: RunningBot, recording: list[WithdrawalRequest]) -> None:
+    user = await wex_user(bot)
+    await confirm_and_get_code(
+        bot, user, await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+    )
+    assert "Cancelled: nothing was sent" in await user.ask("/cancel")
+    assert recording == []
+
+
+async def test_cap_is_enforced_before_anything_is_sent(
+    bot: RunningBot, recording: list[WithdrawalRequest]
+) -> None:
+    user = await wex_user(bot)
+    await user.ask("/withdrawcap 0.8 BTC")
+    first = await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+    assert "Daily cap: 0 BTC of 0.8 BTC used" in str(first["text"])
+    # A second summary passes the cap on its own, before the first went out.
+    second = await summary(bot, user, f"/withdraw wex BTC 0.3 {BTC_ADDRESS}")
+    await user.ask(await confirm_and_get_code(bot, user, first))
+    refused = await user.ask(f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+    assert "passes your daily cap of 0.8 BTC" in refused and "0.5 BTC went out" in refused
+    assert len(recording) == 1
+    # At send time the cap is checked again: 0.5 + 0.3 fits exactly, 0.31 would not.
+    await user.ask(await confirm_and_get_code(bot, user, second))
+    assert [r.amount for r in recording] == [Decimal("0.5"), Decimal("0.3")]
+    assert "passes your daily cap" in await user.ask(f"/withdraw wex BTC 0.01 {BTC_ADDRESS}")
+
+
+async def test_bad_input_gets_a_sentence(
+    bot: RunningBot, recording: list[WithdrawalRequest]
+) -> None:
+    user = await wex_user(bot)
+    assert "checksum does not match" in await user.ask(
+        "/withdraw wex BTC 0.5 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"
+    )
+    assert "at most 8 decimal places" in await user.ask(
+        f"/withdraw wex BTC 0.123456789 {BTC_ADDRESS}"
+    )
+    assert "least you can withdraw is 0.01 BTC" in await user.ask(
+        f"/withdraw wex BTC 0.001 {BTC_ADDRESS}"
+    )
+    assert "23.998 BTC available on WEX; 30 BTC is needed" in await user.ask(
+        f"/withdraw wex BTC 30 {BTC_ADDRESS}"
+    )
+    assert recording == []
