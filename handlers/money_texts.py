@@ -358,7 +358,7 @@ def money_error(lang: Lang, error: BaseException) -> str | None:
         )
     if isinstance(error, CouponsNotOffered):
         return lang(
-            "{exchange} has no coupons; WEX does: /coupon create CURRENCY AMOUNT.",
+            "I cannot create or redeem {exchange} coupons: its client here does not offer them.",
             exchange=exchange_title(error.exchange),
         )
     if isinstance(error, AmountProblem):

@@ -3,7 +3,9 @@
 It speaks only the emulator's user side (send a text, press a button, read the bot's
 messages), exactly as a Telegram client would, so the demo exercises the real bot
 over the real Bot API wire format. ``!press N`` presses button N of the last message
-that has buttons; pictures are saved to a folder and shown as their path.
+that has buttons; ``!echo REGEX`` types back what the newest bot message matching REGEX
+says in its first group (a one-time code); pictures are saved to a folder and shown as
+their path.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sandbox.telegram import TelegramEmulator
 _TAG = re.compile(r"<[^>]+>")
 _PRESS = re.compile(r"^!press\s+(\d+)\s*$")
 _WAIT = re.compile(r"^!wait\s+(\d+(?:\.\d+)?)\s*$")
+_ECHO = re.compile(r"^!echo\s+(.+?)\s*$")
 
 
 def render_text(text: str) -> str:
@@ -186,6 +189,17 @@ class TerminalChat:
                 return found
         return None
 
+    def _last_match(self, pattern: str) -> str | None:
+        """``!echo REGEX``: what the newest bot message matching REGEX says in its first
+        group (or whole match), to type back, as a person copies a one-time code."""
+        regex = re.compile(pattern)
+        for message in reversed(self.emu.transcript(self.chat_id)):
+            if message.get("from_bot"):
+                found = regex.search(str(message.get("text") or message.get("caption") or ""))
+                if found:
+                    return found.group(1) if found.groups() else found.group(0)
+        return None
+
     async def say(self, line: str, *, echo: bool = True) -> bool:
         """One line of input: a message, or ``!press N``. True when the bot answered."""
         line = line.rstrip("\n")
@@ -196,6 +210,15 @@ class TerminalChat:
         wait = _WAIT.match(line.strip())
         if wait:
             return await self.wait_for_news(float(wait.group(1)))
+        echo_back = _ECHO.match(line.strip())
+        if echo_back:
+            typed = self._last_match(echo_back.group(1))
+            if typed is None:
+                self._print("     (nothing the bot said matches)")
+                return False
+            self._print(f"you  {typed}")
+            sent = await self.emu.send_text(self.user_id, typed)
+            return await self._after(f"m:{self.chat_id}:{sent['message_id']}")
         press = _PRESS.match(line.strip())
         if press:
             target = self._last_with_buttons()
