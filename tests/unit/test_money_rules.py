@@ -20,6 +20,7 @@ from storage.models import Base
 from storage.repos import withdrawals as transfers
 
 from ..conftest import FixedClock
+from ..integration.test_notifier import postgres_database, sqlite_database
 
 MONEY_TABLES = {
     "saved_addresses",
@@ -91,12 +92,16 @@ def test_tightening_applies_now_loosening_waits_a_day() -> None:
         plan_change(one, Decimal("0"), NOW)
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
-    await database.upgrade()
-    yield database
-    await database.close()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """Both databases the bot supports: the caps' sums and the address book's uniqueness
+    must hold on each (PostgreSQL tests skip when no server answers)."""
+    if request.param == "sqlite":
+        async with sqlite_database(tmp_path / "m.db") as database:
+            yield database
+    else:
+        async with postgres_database() as database:
+            yield database
 
 
 async def test_cap_counts_the_last_24_hours_in_the_same_currency(db: Database) -> None:
@@ -202,3 +207,17 @@ def test_migration_matches_the_models(tmp_path: Path) -> None:
     engine.dispose()
     ours = [d for d in diff if any(t in repr(d) for t in MONEY_TABLES)]
     assert ours == []
+
+
+# --- reading what follows the address ------------------------------------------------
+def test_network_or_memo() -> None:
+    from bot.withdrawals import split_extras
+    from handlers.addresses import split_add_extras
+
+    assert split_extras(["TRC20"], needs_memo=False) == ("TRC20", None)
+    assert split_extras(["12345"], needs_memo=True) == (None, "12345")
+    assert split_extras(["bep20", "777"], needs_memo=False) == ("BEP20", "777")
+    assert split_extras(["memo=abc"], needs_memo=False) == (None, "abc")
+    assert split_add_extras(["TRC20", "cold", "wallet"]) == ("TRC20", None, "cold wallet")
+    assert split_add_extras(["12345", "exchange", "tag"]) == (None, "12345", "exchange tag")
+    assert split_add_extras(["my", "Savings"]) == (None, None, "my Savings")
