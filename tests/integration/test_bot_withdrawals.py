@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +22,9 @@ from exchanges.models import (
 )
 from exchanges.wex.account import WexAccount
 from sandbox import wallex, wex
+from sandbox.runner import SandboxStack
 
-from .conftest import ChatUser, RunningBot
+from .conftest import ChatUser, RunningBot, running_bot
 from .test_bot_accounts import connect
 
 BTC_ADDRESS = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
@@ -205,12 +207,16 @@ class RecordingWex(WexAccount):
         )
 
 
-@pytest.fixture
 def recording(bot: RunningBot) -> list[WithdrawalRequest]:
     accounts = services_of(bot.app).accounts
     accounts.factories["wex"] = (RecordingWex, accounts.factories["wex"][1])
     RecordingWex.sent = []
     return RecordingWex.sent
+
+
+@pytest.fixture(name="recording")
+def recording_fixture(bot: RunningBot) -> list[WithdrawalRequest]:
+    return recording(bot)
 
 
 async def wex_user(bot: RunningBot, user_id: int = 1001) -> ChatUser:
@@ -334,3 +340,50 @@ async def test_bad_input_gets_a_sentence(
         f"/withdraw wex BTC 30 {BTC_ADDRESS}"
     )
     assert recording == []
+
+
+async def test_an_unanswered_code_is_swept_and_its_owner_told(
+    bot: RunningBot, recording: list[WithdrawalRequest]
+) -> None:
+    from handlers.withdrawals import LATE_GRACE_SECONDS, sweep
+
+    from ..conftest import FixedClock
+
+    clock = FixedClock()
+    money(bot).codes.clock = clock
+    user = await wex_user(bot)
+    await confirm_and_get_code(
+        bot, user, await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+    )
+    clock.advance(120 + LATE_GRACE_SECONDS)
+    assert bot.app.job_queue is not None
+    bot.app.job_queue.run_once(sweep, 0)
+    told = await bot.stack.telegram.wait_for_message(
+        user.chat_id, predicate=lambda m: "The code expired" in str(m.get("text")), timeout=10
+    )
+    assert told["from_bot"]
+    assert all(m["deleted"] for m in code_messages(bot, user))
+    assert money(bot).codes.pending(user.user_id) is None and recording == []
+
+
+async def test_a_restart_at_the_code_step_sends_nothing_and_says_so(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    db = tmp_path / "restart.db"
+    async with running_bot(stack, db) as first:
+        recording(first)
+        user = await wex_user(first)
+        code = await confirm_and_get_code(
+            first, user, await summary(first, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
+        )
+    async with running_bot(stack, db) as second:
+        sent = recording(second)
+        told = await stack.telegram.wait_for_message(
+            user.chat_id,
+            predicate=lambda m: "I restarted before you typed the code back" in str(m.get("text")),
+            timeout=15,
+        )
+        assert told["from_bot"]
+        again = second.user()
+        assert "I answer commands" in await again.ask(code)
+        assert sent == []
