@@ -13,7 +13,7 @@ from bot.callbacks import CallbackNotice
 from bot.caps import CapChange, CapExceeded, CapView
 from bot.confirmations import Action, State
 from bot.i18n import Lang
-from bot.payments import Conversion, InvoiceLink, Quote
+from bot.payments import Conversion, InvoiceLink, NotAWallexPayFeature, Quote
 from bot.withdrawals import (
     AmountProblem,
     CouponMade,
@@ -420,6 +420,8 @@ def money_error(lang: Lang, error: BaseException) -> str | None:
             "Your address book holds at most {limit} addresses. Delete some in /addresses.",
             limit=lang.integer(error.limit),
         )
+    if isinstance(error, NotAWallexPayFeature):
+        return lang("This WallexPay call is not available in this bot's WallexPay client yet.")
     if isinstance(error, AddressNotFound):
         return lang("That address is no longer in your address book.")
     return None

@@ -222,6 +222,11 @@ async def _start_code(update: Update, context: BotContext, confirmed: Confirmed)
     act = confirmed.action
     money = money_of(context)
     lang = await lang_for(update, context)
+    older = money.codes.cancel(user.id)
+    if older is not None:  # one code at a time: the newer Confirm replaces the older one
+        await _delete(context, chat.id, older.message_ids)
+        await _fail(context.services, int(older.action["id"]), "replaced by a newer confirmation")
+        money.held.take(int(older.action["id"]))
     code, challenge = money.codes.issue(
         user.id, {"id": act.id, "kind": act.kind, "chat_id": chat.id}
     )
@@ -356,9 +361,11 @@ async def _execute(update: Update, context: BotContext, lang: Lang, confirmation
         await store.mark_failed(act.id, "daily cap")
         await reply(update, mt.money_error(lang, exc) or "")
     except BotError as exc:
+        # Settled here, so a restart does not report it a second time; an unknown
+        # outcome stays ``unknown`` in the transfer row (and counts towards the cap).
+        await store.mark_failed(act.id, type(exc).__name__)
         text = mt.money_error(lang, exc)
         if text is None:
-            await store.mark_failed(act.id, type(exc).__name__)
             raise
         await reply(update, text)
     except ExchangeError as exc:
