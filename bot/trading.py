@@ -523,10 +523,10 @@ class TradingService:
     # --- /orders, /cancel -------------------------------------------------------------
     async def open_orders(self, user_id: int, exchange: str, symbol: str | None) -> list[Order]:
         caps = self.capabilities(exchange)
-        if not caps.open_orders:
-            raise TradingNotOffered(exchange, "open-orders")
         market = (await self.market.market(exchange, symbol))[1] if symbol else None
         async with self.accounts.session(user_id, exchange) as client:
+            if not caps.open_orders:
+                raise TradingNotOffered(exchange, "open-orders")
             found = await self._call(exchange, client.open_orders(market))
         return sorted(
             found, key=lambda o: (o.symbol, o.created_at or datetime.min.replace(tzinfo=UTC))
