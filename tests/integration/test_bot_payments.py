@@ -170,3 +170,34 @@ async def test_invoice_link_and_its_paid_callback(
     later = await user.ask("/invoice 5 USDT")
     assert "callback URL" not in later  # WallexPay has been heard from
     assert len([m for m in emu.transcript(user.chat_id) if "💰" in str(m.get("text"))]) == 1
+
+
+async def test_the_quote_counts_down_then_offers_a_fresh_one(
+    bot: RunningBot, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    clock = FixedClock(time.time())
+    money(bot).payments.clock = clock
+    user = await merchant(bot)
+    await user.ask("/convert 0.01 BTC USDT")
+    quote = last_with_buttons(bot, user)
+    assert bot.app.job_queue is not None
+    [job] = [j for j in bot.app.job_queue.jobs() if str(j.name).startswith("quote:")]
+    emu = bot.stack.telegram
+
+    def now_shown() -> dict[str, Any]:
+        [m] = [m for m in emu.transcript(user.chat_id) if m["message_id"] == quote["message_id"]]
+        return m
+
+    clock.advance(30)
+    await job.run(bot.app)
+    shown = now_shown()
+    assert re.search(r"holds for (29|30) more seconds", str(shown["text"])), shown["text"]
+    assert "Confirm" in str(shown["reply_markup"])
+    clock.advance(31)
+    await job.run(bot.app)
+    shown = now_shown()
+    assert "This rate expired" in str(shown["text"])
+    assert "Fresh quote" in str(shown["reply_markup"]) and "Confirm" not in str(
+        shown["reply_markup"]
+    )
+    assert not [kind for kind, _ in calls if kind == "fixed"]
