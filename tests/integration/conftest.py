@@ -19,7 +19,7 @@ from bot.http import HttpServer
 from sandbox.runner import SandboxStack
 from sandbox.telegram import TelegramEmulator
 
-from ..conftest import FixedClock
+from ..conftest import FixedClock, test_database_url
 
 
 @dataclass
@@ -77,7 +77,7 @@ async def running_bot(
     stack: SandboxStack, db_path: Path, **overrides: Any
 ) -> AsyncIterator[RunningBot]:
     env = stack.env()
-    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{db_path}"
+    env["DATABASE_URL"] = await test_database_url(db_path)
     env["SARRAF_MASTER_KEY_FILE"] = str(db_path) + ".key"
     settings = replace(Settings.from_env(env), http_port=0, **overrides)
     app = build_application(settings)
