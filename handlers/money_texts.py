@@ -183,13 +183,22 @@ def code_cancelled_text(lang: Lang) -> str:
 
 
 def withdrawal_sent(lang: Lang, done: Withdrawal) -> str:
-    lines = [
-        lang(
+    if done.withdrawal_id:
+        head = lang(
             "✅ {exchange} accepted the withdrawal: id <code>{id}</code>, status {status}.",
             exchange=exchange_title(done.exchange),
             id=escape(done.withdrawal_id),
             status=status_text(lang, done.status),
-        ),
+        )
+    else:
+        head = lang(
+            "✅ {exchange} accepted the withdrawal (it has not given it an id yet), "
+            "status {status}.",
+            exchange=exchange_title(done.exchange),
+            status=status_text(lang, done.status),
+        )
+    lines = [
+        head,
         lang("Amount: {amount}", amount=money(lang, done.amount, done.currency)),
     ]
     if done.fee is not None:
