@@ -11,6 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from exchanges.errors import (
+    AuthenticationError,
+    BadPrecision,
+    BelowMinimum,
+    InsufficientFunds,
+    InvalidNonce,
+    InvalidOrder,
+    MarketClosed,
+)
 from sandbox.runner import SandboxStack, demo_credentials
 
 from .conftest import ChatUser, RunningBot, running_bot
@@ -62,8 +73,10 @@ def services(bot: RunningBot) -> Any:
     return services_of(bot.app)
 
 
-async def trader(bot: RunningBot, user_id: int = 1001, **caps: Any) -> tuple[ChatUser, Venue]:
-    venue = install(services(bot), bot.stack.market, "wex", FUNDS, **caps)
+async def trader(
+    bot: RunningBot, user_id: int = 1001, *, venue: Venue | None = None, **caps: Any
+) -> tuple[ChatUser, Venue]:
+    venue = install(services(bot), bot.stack.market, "wex", FUNDS, venue=venue, **caps)
     user = bot.user(user_id)
     key, secret = demo_credentials()["wex"]
     assert "connected" in await connect(user, "wex", [key, secret])
@@ -174,3 +187,178 @@ async def test_a_button_works_only_until_it_expires(stack: SandboxStack, tmp_pat
         await asyncio.sleep(1.2)  # the passage of time is what is tested here
         assert "expired" in await press(user, shown, 1)
         assert venue.placed() == []
+
+
+async def test_a_button_from_before_a_restart_works_once_or_says_expired(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.db"
+    async with running_bot(stack, db, confirm_ttl=6.0) as bot:
+        user, venue = await trader(bot)
+        kept = await summary(user, f"/buy wex btc_usd 0.001 {below(venue)}")
+        lapsing = await summary(user, f"/buy wex btc_usd 0.002 {below(venue)}")
+        created = asyncio.get_running_loop().time()
+    async with running_bot(stack, db) as bot:
+        install(services(bot), stack.market, "wex", FUNDS, venue=venue)
+        user = bot.user(1001)
+        assert "Order placed on WEX" in await press(user, kept, 1)
+        assert [p["amount"] for p in venue.placed()] == [Decimal("0.001")]
+        await asyncio.sleep(max(0.0, created + 6.2 - asyncio.get_running_loop().time()))
+        assert "expired" in await press(user, lapsing, 1)
+    assert len(venue.placed()) == 1 and len(venue.orders()) == 1
+
+
+async def test_a_market_order_is_priced_from_the_book_and_fills(bot: RunningBot) -> None:
+    user, venue = await trader(bot)
+    shown = await summary(user, "/sell wex btc_usd 0.01")
+    assert "Sell BTC/USD on WEX — market order" in shown["text"]
+    assert "Estimated price:" in shown["text"] and "Estimated total:" in shown["text"]
+    answer = await press(user, shown, 1)
+    assert "Order placed on WEX" in answer and "filled" in answer
+    [placed] = venue.placed()
+    assert placed["price"] is None and placed["side"] == "sell"
+    [order] = venue.orders()
+    assert order.status == "filled"
+
+
+async def test_market_orders_where_the_system_has_none_get_a_sentence(bot: RunningBot) -> None:
+    user, venue = await trader(bot, market_orders=False)
+    reply = await user.ask("/buy wex btc_usd 0.01")
+    assert "WEX has no market orders. Give a price to place a limit order" in reply
+    assert venue.calls == []
+
+
+async def test_orders_lists_with_cancel_buttons_and_cancel_asks_first(bot: RunningBot) -> None:
+    user, venue = await trader(bot)
+    for amount in ("0.001", "0.002"):
+        assert "Order placed" in await press(
+            user, await summary(user, f"/buy wex btc_usd {amount} {below(venue)}"), 1
+        )
+    first, second = sorted(venue.orders(), key=lambda o: int(o.order_id))
+    listing = await summary(user, "/orders wex")
+    assert first.order_id in listing["text"] and second.order_id in listing["text"]
+    question = await press(user, listing, 1)
+    assert "Cancel this order on WEX?" in question
+    asking = user.emu.last_bot_message(user.chat_id)
+    assert asking is not None
+    assert not [c for c, _ in venue.calls if c == "cancel_order"]  # asked, not sent
+    assert "is cancelled" in await press(user, asking, 1)
+    cancelled = [args for c, args in venue.calls if c == "cancel_order"]
+    assert len(cancelled) == 1 and cancelled[0]["order_id"] in (first.order_id, second.order_id)
+    assert sorted(o.status for o in venue.orders()) == ["cancelled", "open"]
+    # /cancel EXCHANGE ORDER_ID asks too, and an unknown id gets a sentence.
+    still = next(o for o in venue.orders() if o.status == "open")
+    question2 = await summary(user, f"/cancel wex {still.order_id}")
+    assert "Cancel this order on WEX?" in question2["text"]
+    assert "is cancelled" in await press(user, question2, 1)
+    assert "WEX has no open order with that id" in await user.ask("/cancel wex 999999")
+    assert [o.status for o in venue.orders()] == ["cancelled", "cancelled"]
+
+
+async def test_local_checks_name_what_to_change_and_send_nothing(bot: RunningBot) -> None:
+    user, venue = await trader(bot)
+    price = below(venue)
+    assert "The amount is too small: WEX needs at least" in await user.ask(
+        f"/buy wex btc_usd 0.00000001 {price}"
+    )
+    reply = await user.ask(f"/buy wex btc_usd 1 {price}")
+    assert "Not enough USD on WEX: the order needs" in reply and "10,000 available" in reply
+    assert "Not enough BTC on WEX" in await user.ask(f"/sell wex btc_usd 2 {price}")
+    assert "WEX has no market “doge_usd”" in await user.ask("/buy wex doge_usd 1 1")
+    assert venue.placed() == []
+
+
+@pytest.mark.parametrize(
+    ("error", "sentence"),
+    [
+        (InsufficientFunds("wex", "no funds"), "WEX says the balance is not enough for this."),
+        (BelowMinimum("wex", "min"), "WEX says the amount or total is under its minimum."),
+        (BadPrecision("wex", "places"), "WEX refused the number of decimals"),
+        (MarketClosed("wex", "halted"), "WEX says the market is closed for trading now."),
+        (InvalidNonce("wex", "nonce"), "WEX refused the request's nonce"),
+        (AuthenticationError("wex", "key"), "WEX no longer accepts your key"),
+        (InvalidOrder("wex", "odd order"), "WEX refused the order: odd order."),
+    ],
+)
+async def test_every_exchange_refusal_reaches_the_user_as_a_sentence(
+    bot: RunningBot, error: Exception, sentence: str
+) -> None:
+    user, venue = await trader(bot)
+    shown = await summary(user, f"/buy wex btc_usd 0.001 {below(venue)}")
+    venue.fail_with = error
+    answer = await press(user, shown, 1)
+    assert sentence in answer
+    assert "Traceback" not in answer and "incident" not in answer
+    assert len(venue.placed()) == 1 and venue.orders() == []
+    action = await services(bot).confirmations.get(1)
+    assert action is not None and action.state == "failed"
+
+
+async def test_insufficient_funds_at_the_exchange_after_the_summary(bot: RunningBot) -> None:
+    user, venue = await trader(bot)
+    shown = await summary(user, f"/buy wex btc_usd 0.01 {below(venue)}")
+    venue.engine.balances("demo")["USD"] = (Decimal("1"), Decimal(0))  # spent elsewhere
+    assert "WEX says the balance is not enough for this." in await press(user, shown, 1)
+    assert venue.orders() == []
+
+
+async def test_fills_and_cancels_are_told_once_each(bot: RunningBot) -> None:
+    from bot.account_events import PollRates
+
+    services(bot).account_events.rates = PollRates(fast=0.1, slow=0.2, rescan=0.5)
+    user, venue = await trader(bot)
+    venue.engine.max_fill = Decimal("0.001")  # two sweeps to fill 0.002
+    above = (venue.engine.last("BTC", "USD") * Decimal("1.01")).quantize(Decimal("0.001"))
+    assert "Order placed" in await press(
+        user, await summary(user, f"/buy wex btc_usd 0.002 {above}"), 1
+    )
+    emu = user.emu
+    done = await emu.wait_for_message(
+        user.chat_id, predicate=lambda m: "is filled" in str(m.get("text")), timeout=20
+    )
+    assert "0.002" in done["text"]
+    texts = [str(m.get("text")) for m in emu.transcript(user.chat_id) if m.get("from_bot")]
+    assert len([t for t in texts if "is partly filled" in t]) <= 1
+    assert len([t for t in texts if "is filled" in t]) == 1
+    # A cancel made elsewhere (the exchange's own site) is told as well.
+    rest = await press(user, await summary(user, f"/buy wex btc_usd 0.001 {below(venue)}"), 1)
+    assert "Order placed" in rest
+    resting = next(o for o in venue.orders() if o.status == "open")
+    venue.engine.cancel("demo", resting.order_id)
+    told = await emu.wait_for_message(
+        user.chat_id, predicate=lambda m: "was cancelled" in str(m.get("text")), timeout=20
+    )
+    assert resting.order_id in told["text"]
+    await user.ask("/help")
+    texts = [str(m.get("text")) for m in emu.transcript(user.chat_id) if m.get("from_bot")]
+    assert len([t for t in texts if "is filled" in t]) == 1
+    assert len([t for t in texts if "was cancelled" in t]) == 1
+
+
+async def test_new_deposits_are_told_once_and_old_ones_never(bot: RunningBot) -> None:
+    from bot.account_events import PollRates
+    from exchanges.models import Deposit, TransferStatus
+
+    services(bot).account_events.rates = PollRates(fast=0.1, slow=0.1, rescan=0.2)
+    old = Deposit("wex", "d1", "BTC", Decimal("0.5"), TransferStatus.COMPLETED, txid="aa")
+    user, venue = await trader(bot)
+    venue.deposit_list.append(old)
+    events = services(bot).account_events
+    await events.rescan()
+    assert await events.poll_once(1001, "wex") == 0  # the history before watching: silent
+    venue.deposit_list.append(
+        Deposit("wex", "d2", "BTC", Decimal("0.25"), TransferStatus.PENDING, txid="bb")
+    )
+    incoming = await user.emu.wait_for_message(
+        user.chat_id, predicate=lambda m: "Incoming deposit" in str(m.get("text")), timeout=20
+    )
+    assert "0.25 BTC" in incoming["text"] and "bb" in incoming["text"]
+    venue.deposit_list[1] = Deposit("wex", "d2", "BTC", Decimal("0.25"), TransferStatus.COMPLETED)
+    credited = await user.emu.wait_for_message(
+        user.chat_id, predicate=lambda m: "Deposit credited" in str(m.get("text")), timeout=20
+    )
+    assert "0.25 BTC" in credited["text"]
+    assert await events.poll_once(1001, "wex") == 0
+    texts = [str(m.get("text")) for m in user.emu.transcript(user.chat_id) if m.get("from_bot")]
+    assert sum("Incoming deposit" in t or "Deposit credited" in t for t in texts) == 2
+    assert not any("0.5 BTC" in t for t in texts)

@@ -23,6 +23,7 @@ from exchanges.errors import InsufficientFunds, InvalidOrder, OrderNotFound
 from exchanges.models import (
     AccountCheck,
     Balance,
+    Deposit,
     DepositAddress,
     Fee,
     Fill,
@@ -55,6 +56,8 @@ class Venue:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     hold: asyncio.Event | None = None  # set: answers flow; clear: place_order holds
     accepted: asyncio.Event = field(default_factory=asyncio.Event)
+    fail_with: Exception | None = None  # the next place_order raises this
+    deposit_list: list[Deposit] = field(default_factory=list)
 
     def orders(self) -> list[SimOrder]:
         return self.engine.orders(ACCOUNT)
@@ -118,6 +121,9 @@ class EngineClient(AccountClient):
             price=request.price,
             client_order_id=request.client_order_id,
         )
+        if self.venue.fail_with is not None:
+            error, self.venue.fail_with = self.venue.fail_with, None
+            raise error
         try:
             sim = self.venue.engine.place(
                 ACCOUNT,
@@ -167,6 +173,10 @@ class EngineClient(AccountClient):
         found = self.venue.engine.by_client_id(ACCOUNT, client_order_id)
         return to_order(self.name, found) if found is not None else None
 
+    async def deposits(self, limit: int = 50) -> Sequence[Deposit]:
+        self._record("deposits")
+        return list(reversed(self.venue.deposit_list))[:limit]
+
     async def fills(self, market: Market | None = None, limit: int = 50) -> Sequence[Fill]:
         self._record("fills")
         out = [
@@ -184,21 +194,26 @@ def install(
     market: SimulatedMarket,
     exchange: str,
     balances: dict[str, tuple[Decimal, Decimal]],
+    *,
+    venue: Venue | None = None,
     **capabilities: Any,
 ) -> Venue:
     """Serve ``exchange``'s accounts from the engine: the bot's account factory for it
-    becomes an EngineClient bound to a new Venue."""
-    engine = MatchingEngine(market, exchange)
-    engine.book(ACCOUNT, dict(balances))
-    caps = TradingCapabilities(
-        limit_orders=True,
-        market_orders=capabilities.pop("market_orders", True),
-        cancel=True,
-        open_orders=True,
-        client_order_ids=capabilities.pop("client_order_ids", False),
-        account_events=capabilities.pop("account_events", "poll"),
-    )
-    venue = Venue(exchange, engine, caps)
+    becomes an EngineClient bound to ``venue`` (a new one by default)."""
+    if venue is None:
+        engine = MatchingEngine(market, exchange)
+        engine.book(ACCOUNT, dict(balances))
+        caps = TradingCapabilities(
+            limit_orders=True,
+            market_orders=capabilities.pop("market_orders", True),
+            cancel=True,
+            open_orders=True,
+            client_order_ids=capabilities.pop("client_order_ids", False),
+            deposits_history=True,
+            account_events=capabilities.pop("account_events", "poll"),
+        )
+        venue = Venue(exchange, engine, caps)
+    caps = venue.capabilities
     cls = type(
         "EngineClient_" + exchange,
         (EngineClient,),
