@@ -40,6 +40,7 @@ from exchanges.models import (
     Order,
     OrderBook,
     OrderRequest,
+    OrderStatus,
     OrderType,
     Side,
     TradingCapabilities,
@@ -570,6 +571,18 @@ class TradingService:
                 raise
         result = order_result(order) if order is not None else {"order_id": order_id}
         await self.confirmations.mark_done(action.id, result)
+        async with self.db.session() as session:
+            tracked = await orders_repo.get(session, action.user_id, exchange, order_id)
+            if tracked is not None:
+                filled = order.filled if order is not None else Decimal(tracked.filled)
+                await orders_repo.settle(
+                    session,
+                    action.user_id,
+                    exchange,
+                    order_id,
+                    filled=max(filled, Decimal(tracked.filled)),
+                    status=OrderStatus.CANCELLED.value,
+                )
         if self.on_order is not None:
             self.on_order(action.user_id, exchange)
         return order

@@ -96,6 +96,27 @@ async def advance(
     return bool(result.rowcount == 1)
 
 
+async def settle(
+    session: AsyncSession,
+    user_id: int,
+    exchange: str,
+    order_id: str,
+    *,
+    filled: Decimal,
+    status: str,
+) -> None:
+    """Record a state the owner already saw (a cancel they confirmed): no alert for it."""
+    await session.execute(
+        update(TrackedOrder)
+        .where(
+            TrackedOrder.user_id == user_id,
+            TrackedOrder.exchange == exchange,
+            TrackedOrder.order_id == order_id,
+        )
+        .values(filled=str(filled), status=status, updated_at=datetime.now(UTC))
+    )
+
+
 async def open_of(
     session: AsyncSession, user_id: int | None = None, exchange: str | None = None
 ) -> Sequence[TrackedOrder]:

@@ -253,6 +253,10 @@ async def test_orders_lists_with_cancel_buttons_and_cancel_asks_first(bot: Runni
     assert "is cancelled" in await press(user, question2, 1)
     assert "WEX has no open order with that id" in await user.ask("/cancel wex 999999")
     assert [o.status for o in venue.orders()] == ["cancelled", "cancelled"]
+    # A cancel the owner confirmed here is not announced again as an alert.
+    assert await services(bot).account_events.poll_once(1001, "wex") == 0
+    texts = [str(m.get("text")) for m in user.emu.transcript(user.chat_id) if m.get("from_bot")]
+    assert not [t for t in texts if "was cancelled" in t]
 
 
 async def test_local_checks_name_what_to_change_and_send_nothing(bot: RunningBot) -> None:
