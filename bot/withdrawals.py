@@ -10,8 +10,12 @@ per-user lock, writes a ``sending`` row (so the cap counts it whatever happens
 next) and makes the one upstream call with the confirmation's reference, which
 WallexPay takes as ``foreign_id`` so a retried request cannot pay twice.
 
-Amount semantics: the amount is what leaves the balance; the address receives the
-amount less the fee where the system states one (WEX's ``amountSent`` works so).
+Amount semantics differ by system and the account contract does not carry them yet:
+on WEX the fee is taken from the amount (its document: ``amountSent`` is "the amount
+actually sent, the fee considered"); on Narkasa it is added on top (its sandbox
+reserves amount + the channel's ``commission``; the document is silent). A
+``fee_deducted`` field on ``WithdrawalTerms``, where a client sets it, wins over
+``FEE_DEDUCTED``; where neither says, the summary gives both bounds.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from storage.repos import withdrawals as transfers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# True: the fee comes out of the amount; False: it is added on top (see above).
+FEE_DEDUCTED: dict[str, bool] = {"wex": True, "narkasa": False}
 
 
 class WithdrawalsNotOffered(BotError):
@@ -98,6 +104,14 @@ class WithdrawalPlan:
     saved: bool
     saved_label: str | None
     cap: CapView | None
+    fee_deducted: bool | None = None
+
+    @property
+    def debit(self) -> Decimal:
+        """What leaves the balance (the amount, plus the fee where it comes on top)."""
+        if self.fee is not None and self.fee_deducted is False:
+            return self.amount + self.fee
+        return self.amount
 
     def payload(self) -> dict[str, Any]:
         """What the confirmation stores: enough to send it, nothing secret."""
@@ -183,6 +197,19 @@ def split_extras(extras: Sequence[str], needs_memo: bool) -> tuple[str | None, s
     return network, memo
 
 
+def fee_deducted(exchange: str, terms: WithdrawalTerms) -> bool | None:
+    """Whether the fee comes out of the amount (True), on top of it (False), or unknown."""
+    said = getattr(terms, "fee_deducted", None)
+    return said if isinstance(said, bool) else FEE_DEDUCTED.get(exchange)
+
+
+def receives(amount: Decimal, fee: Decimal | None, deducted: bool | None) -> Decimal | None:
+    """What reaches the address; None where it depends on what the system does not say."""
+    if fee is None or deducted is False:
+        return amount if deducted is False or fee == 0 else None
+    return amount - fee if deducted else None
+
+
 def check_amount(terms: WithdrawalTerms, amount: Decimal) -> None:
     currency = terms.currency
     if amount <= 0:
@@ -259,8 +286,10 @@ class WithdrawalService:
                 raise MemoRequired(currency)
             check_amount(terms, amount)
             available = await self._available(client, exchange, currency)
-        if available < amount:
-            raise NotEnoughBalance(exchange, currency, available, amount)
+        deducted = fee_deducted(exchange, terms)
+        needed = amount + terms.fee if terms.fee is not None and deducted is False else amount
+        if available < needed:
+            raise NotEnoughBalance(exchange, currency, available, needed)
         cap = await self.caps.check(user_id, currency, amount)
         saved = await self.book.known(
             user_id, exchange, currency, address, network=network, memo=memo
@@ -273,11 +302,12 @@ class WithdrawalService:
             network=network or terms.network,
             memo=memo,
             fee=terms.fee,
-            receive=None if terms.fee is None else amount - terms.fee,
+            receive=receives(amount, terms.fee, deducted),
             available=available,
             saved=saved is not None,
             saved_label=saved.label if saved else None,
             cap=cap,
+            fee_deducted=deducted,
         )
 
     async def _start(

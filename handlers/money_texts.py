@@ -72,6 +72,20 @@ def withdrawal_summary(lang: Lang, plan: WithdrawalPlan, seconds: int) -> str:
         lines.append(
             lang("The address receives: {amount}", amount=money(lang, plan.receive, plan.currency))
         )
+    elif plan.fee is not None:
+        lines.append(
+            lang(
+                "The address receives {low} to {high}: {exchange} does not say whether the "
+                "fee is taken from the amount or added to it.",
+                low=money(lang, plan.amount - plan.fee, plan.currency),
+                high=money(lang, plan.amount, plan.currency),
+                exchange=exchange_title(plan.exchange),
+            )
+        )
+    if plan.debit != plan.amount:
+        lines.append(
+            lang("Leaves your balance: {amount}", amount=money(lang, plan.debit, plan.currency))
+        )
     if plan.network:
         lines.append(lang("Network: {network}", network=escape(plan.network)))
     lines.append(lang("To this address:"))

@@ -221,3 +221,13 @@ def test_network_or_memo() -> None:
     assert split_add_extras(["TRC20", "cold", "wallet"]) == ("TRC20", None, "cold wallet")
     assert split_add_extras(["12345", "exchange", "tag"]) == (None, "12345", "exchange tag")
     assert split_add_extras(["my", "Savings"]) == (None, None, "my Savings")
+
+
+def test_what_reaches_the_address() -> None:
+    from bot.withdrawals import receives
+
+    assert receives(Decimal("1"), Decimal("0.1"), True) == Decimal("0.9")
+    assert receives(Decimal("1"), Decimal("0.1"), False) == Decimal("1")
+    assert receives(Decimal("1"), Decimal("0.1"), None) is None  # the summary gives bounds
+    assert receives(Decimal("1"), None, None) is None
+    assert receives(Decimal("1"), Decimal("0"), None) is None
