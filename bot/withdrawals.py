@@ -205,9 +205,11 @@ def fee_deducted(exchange: str, terms: WithdrawalTerms) -> bool | None:
 
 def receives(amount: Decimal, fee: Decimal | None, deducted: bool | None) -> Decimal | None:
     """What reaches the address; None where it depends on what the system does not say."""
-    if fee is None or deducted is False:
-        return amount if deducted is False or fee == 0 else None
-    return amount - fee if deducted else None
+    if fee == 0 or deducted is False:
+        return amount
+    if fee is None or deducted is None:
+        return None
+    return amount - fee
 
 
 def check_amount(terms: WithdrawalTerms, amount: Decimal) -> None:

@@ -230,4 +230,4 @@ def test_what_reaches_the_address() -> None:
     assert receives(Decimal("1"), Decimal("0.1"), False) == Decimal("1")
     assert receives(Decimal("1"), Decimal("0.1"), None) is None  # the summary gives bounds
     assert receives(Decimal("1"), None, None) is None
-    assert receives(Decimal("1"), Decimal("0"), None) is None
+    assert receives(Decimal("1"), Decimal("0"), None) == Decimal("1")
