@@ -233,6 +233,17 @@ class AccountEvents:
             if order is None:
                 order = await self._closed_order(client, row)
                 if order is None:
+                    # Gone from the open list, and the system cannot say how: stop
+                    # watching it rather than guess "filled" or "cancelled".
+                    async with self.db.session() as session:
+                        await orders_repo.settle(
+                            session,
+                            user_id,
+                            exchange,
+                            row.order_id,
+                            filled=Decimal(row.filled),
+                            status=orders_repo.CLOSED,
+                        )
                     continue
             queued += await self._on_order(user_id, order)
         return queued
@@ -250,7 +261,10 @@ class AccountEvents:
             fills = await self.accounts.call(exchange, client.fills())
         except NotSupported:
             return None
-        filled = sum((f.amount for f in fills if f.order_id == row.order_id), Decimal(0))
+        mine = [f for f in fills if f.order_id == row.order_id]
+        if not mine:
+            return None  # no fill names it: cancelled, or filled without order ids
+        filled = sum((f.amount for f in mine), Decimal(0))
         amount = Decimal(row.amount)
         filled = max(filled, Decimal(row.filled))
         return Order(

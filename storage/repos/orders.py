@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Account, AccountCursor, TrackedOrder
 
 OPEN_STATES = ("open", "partially_filled")
+CLOSED = "closed"  # left the open list; the system cannot say whether filled or cancelled
 DEPOSIT_MEMORY = 500  # ids kept per account: more than one page of any history
 
 
