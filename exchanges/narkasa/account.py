@@ -25,17 +25,55 @@ Choices where the document is silent or contradicts itself:
   is the exchange's bank account (IBAN) under the bank's name.
 - Timestamps: when the server answers 20004 (outside the window) the client reads
   ``v3/api/time`` once, keeps the offset between the two clocks and signs once more;
-  a second 20004 is raised (``resync_clock=False`` disables this).
+  a second 20004 is raised as ``InvalidNonce`` (``resync_clock=False`` disables the
+  retry). A non-idempotent call (an order) is re-signed too: 20004 means the server
+  refused it before doing anything.
 - Fees (``profile()``): the document has no account fee level, only each market's
   ``commissionMaker``/``commissionTaker`` in ``market/info`` (percentages when
   ``commissionPercentage`` is true). ``profile()`` lists those, one ``Fee`` per
   market; a market with a fixed (non-percentage) commission is left out.
-- Error codes map as in ``parse``: key, signature, IP, timestamp and account codes
-  (10010, 20000–20004, 20011) raise ``AuthenticationError``; 10037 ``UnknownSymbol``;
-  the rest ``RejectedRequest`` with the document's wording.
+- Error codes map as in ``parse``: key, signature, IP and account codes (10010,
+  20000–20003, 20011) raise ``AuthenticationError``; 10037 ``UnknownSymbol``; the
+  rest as listed under trading, else ``RejectedRequest`` with the document's wording.
 
-Not here yet: orders, withdrawals and the ``USER_STREAMS`` socket (later tasks); they
-sign with the same ``_signed`` and ``auth.user_stream_signature``.
+Trading (seed 001, "Signed Market Endpoints"), choices:
+- ``place_order`` picks the endpoint by kind and side: ``limit-buy``/``limit-sell``
+  (``symbol``, ``price``, ``amount``), ``market-buy``/``market-sell`` (``symbol``,
+  ``amount``), ``stop-limit-buy``/``stop-limit-sell`` (``symbol``, ``price``,
+  ``target``, ``amount``), parameters in the document's table order. Numbers go as
+  plain decimal text with at most the market's places (``precision.price`` /
+  ``precision.amount``); a value with more places is refused here with
+  ``BadPrecision`` before anything is sent (the document has no precision code), and
+  trailing zeros are dropped (``0.00100`` → ``0.001``). Placing is never retried.
+- Fast orders (``fast-buy`` by a quote ``total``, ``fast-sell`` by an amount) are market
+  orders by another name; ``place_fast_order`` sends them. A fast buy's answer has
+  only quote totals: the Order's ``amount``/``filled`` are then quote amounts.
+- Market and fast answers carry no ``orderId`` (the document's examples have none):
+  the order is named ``<symbol>-<side>-<time>`` (``parse.order``); its
+  ``orderUpdate`` push carries the real id.
+- ``open_orders``: ``user-orders`` takes no parameter; a market filter is applied
+  here. ``order()`` finds an order among them only (the document has no lookup of
+  one order), so a filled or cancelled one is ``OrderNotFound``; the bot then reads
+  fills. ``cancel_order`` answers only ``code``: it returns None.
+- ``fills``: ``user-trades`` has no parameters and its rows have no order id
+  (``Fill.order_id`` is ""); a market filter is applied here, ``limit`` cuts.
+- No client order ids: the document has none (``client_order_ids=False``).
+- Withdrawals: ``withdrawal_terms`` reads ``balance/withdraw`` (the channel's
+  ``commission`` is the fee, ``minimumWithdrawAmount`` the minimum, ``maxLength`` the
+  places); ``withdraw`` sends ``create-withdraw`` with ``node`` = the network asked
+  for or else the first enabled channel (the document requires ``node``), the memo as
+  ``secondParameter``. Its answer is ``code`` alone, so the withdrawal is then read
+  back from ``withdraw-history`` (the newest of that currency and amount); if it is
+  not listed yet, a pending Withdrawal without id (``""``) is returned.
+- Histories: ``withdraw-history`` and ``deposit-history`` list the last five (the
+  document's titles); their rows name no address or network. Deposit state 14 is
+  completed, every other pending; withdrawal states 14/24 completed, 98 rejected
+  (failed), 99 cancelled, the rest pending.
+- Codes → errors (``parse.error_for``): 10031 ``InsufficientFunds``; 10030, 10039,
+  10040 ``BelowMinimum``; 10038, 10042, 10060 ``MarketClosed``; 10041, 10061, 10062,
+  20007–20009, 20012 ``InvalidOrder``; 10075 ``OrderNotFound``; 20004 ``InvalidNonce``;
+  withdrawal-only codes ``WithdrawalRejected``.
+- ``account_stream`` is ``USER_STREAMS`` on ``NARKASA_WS_URL`` (``stream.NarkasaUserStream``).
 """
 
 from __future__ import annotations
@@ -44,21 +82,36 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from exchanges.accounts import AccountClient, NonceSource
 from exchanges.credentials import CredentialField, Credentials
-from exchanges.errors import UnknownSymbol
+from exchanges.errors import BadPrecision, OrderNotFound, UnknownSymbol, WithdrawalRejected
 from exchanges.http import HttpPipeline, HttpReply
 from exchanges.models import (
     AccountCheck,
     AccountProfile,
     Balance,
+    Deposit,
     DepositAddress,
     Fee,
+    Fill,
     KeyRights,
+    Market,
+    Order,
+    OrderRequest,
+    OrderType,
+    Side,
+    TradingCapabilities,
+    TransferStatus,
+    Withdrawal,
+    WithdrawalRequest,
+    WithdrawalTerms,
 )
 from exchanges.narkasa import auth, parse
+from exchanges.streams import AccountStream
+from exchanges.wire import opt_decimal
 
 PREFIX = "/v3/api"
 INFO_CONCURRENCY = 4
@@ -71,6 +124,22 @@ class NarkasaAccount(AccountClient):
     credential_fields = (
         CredentialField("key", "API key (apiKey)", secret=False),
         CredentialField("secret", "API secret (apiSecret)", secret=True),
+    )
+    trading = TradingCapabilities(
+        limit_orders=True,
+        market_orders=True,
+        stop_limit_orders=True,
+        cancel=True,
+        open_orders=True,
+        client_order_ids=False,
+        withdraw=True,
+        deposits_history=True,
+        account_events="stream",
+        notes=(
+            "fast orders: fast-buy by a quote total, fast-sell by an amount",
+            "order and deposit/withdrawal histories list the last five (deposits, "
+            "withdrawals) or the latest trades, without order ids",
+        ),
     )
 
     def __init__(
@@ -134,6 +203,157 @@ class NarkasaAccount(AccountClient):
         fees = tuple(f for f in found if f is not None)
         return AccountProfile(lines=(), fees=fees)
 
+    # --- trading --------------------------------------------------------------------
+    async def place_order(self, request: OrderRequest) -> Order:
+        market = request.market
+        side = request.side.value
+        params: list[tuple[str, str]] = [("symbol", market.symbol)]
+        if request.type is OrderType.MARKET:
+            endpoint = f"market/market-{side}"
+        elif request.type is OrderType.STOP_LIMIT:
+            assert request.price is not None and request.stop_price is not None
+            endpoint = f"market/stop-limit-{side}"
+            params.append(("price", decimal_text(request.price, market.price_decimals, "price")))
+            params.append(
+                ("target", decimal_text(request.stop_price, market.price_decimals, "stop price"))
+            )
+        else:
+            assert request.price is not None
+            endpoint = f"market/limit-{side}"
+            params.append(("price", decimal_text(request.price, market.price_decimals, "price")))
+        params.append(("amount", decimal_text(request.amount, market.amount_decimals, "amount")))
+        body = await self._signed("POST", endpoint, params, symbol=market.symbol, idempotent=False)
+        return parse.placed_order(body, market.symbol)
+
+    async def place_fast_order(
+        self,
+        market: Market,
+        side: Side,
+        *,
+        total: Decimal | None = None,
+        amount: Decimal | None = None,
+    ) -> Order:
+        """A fast order: a buy spends ``total`` of the quote, a sell sells ``amount``."""
+        if side is Side.BUY:
+            if total is None:
+                raise ValueError("a fast buy is given by its quote total")
+            value = ("total", decimal_text(total, market.price_decimals, "total"))
+        else:
+            if amount is None:
+                raise ValueError("a fast sell is given by its amount")
+            value = ("amount", decimal_text(amount, market.amount_decimals, "amount"))
+        body = await self._signed(
+            "POST",
+            f"market/fast-{side.value}",
+            [("symbol", market.symbol), value],
+            symbol=market.symbol,
+            idempotent=False,
+        )
+        return parse.placed_order(body, market.symbol)
+
+    async def open_orders(self, market: Market | None = None) -> Sequence[Order]:
+        found = parse.open_orders(await self._signed("GET", "market/user-orders"))
+        return [o for o in found if market is None or o.symbol == market.symbol]
+
+    async def order(self, order_id: str, market: Market | None = None) -> Order:
+        for found in await self.open_orders(market):
+            if found.order_id == order_id:
+                return found
+        raise OrderNotFound(self.name, "not among the active orders")
+
+    async def cancel_order(self, order_id: str, market: Market | None = None) -> Order | None:
+        await self._signed("POST", "market/cancel-order", [("orderId", order_id)], idempotent=False)
+        return None
+
+    async def fills(self, market: Market | None = None, limit: int = 50) -> Sequence[Fill]:
+        found = parse.fills(await self._signed("GET", "market/user-trades"))
+        return [f for f in found if market is None or f.symbol == market.symbol][:limit]
+
+    async def trading_fee(self, market: Market) -> Fee | None:
+        reply = await self.http.request(
+            "GET", f"{PREFIX}/market/info", params={"symbol": market.symbol}
+        )
+        return parse.market_fee(parse.envelope(reply, symbol=market.symbol))
+
+    # --- withdrawals and deposits ---------------------------------------------------
+    async def _withdraw_info(self, currency: str) -> Mapping[str, Any]:
+        code = currency.strip().upper()
+        if not _PLAIN.fullmatch(code):
+            raise UnknownSymbol(self.name, currency)
+        return await self._signed(
+            "POST", "balance/withdraw", [("symbol", code)], symbol=code, withdrawal=True
+        )
+
+    async def withdrawal_terms(self, currency: str, network: str | None = None) -> WithdrawalTerms:
+        return parse.withdrawal_terms(await self._withdraw_info(currency), network)
+
+    async def withdrawal_addresses(self, currency: str) -> list[tuple[str, str, str]]:
+        """The addresses saved on Narkasa for ``currency``: (network, name, address)."""
+        return parse.saved_addresses(await self._withdraw_info(currency))
+
+    async def withdraw(self, request: WithdrawalRequest) -> Withdrawal:
+        code = request.currency.strip().upper()
+        info = await self._withdraw_info(code)
+        currency, channels = parse.withdraw_channels(info)
+        channel = parse.choose_channel(channels, request.network, code)
+        places = currency.get("maxLength")
+        decimals = int(places) if isinstance(places, int | Decimal) else 8
+        node = str(channel.get("name") or "")
+        params = [
+            ("symbol", code),
+            ("amount", decimal_text(request.amount, decimals, "amount")),
+            ("address", request.address.strip()),
+        ]
+        if request.memo:
+            params.append(("secondParameter", request.memo.strip()))
+        params.append(("node", node))
+        await self._signed(
+            "POST",
+            "balance/create-withdraw",
+            params,
+            symbol=code,
+            idempotent=False,
+            withdrawal=True,
+        )
+        try:
+            history = await self.withdrawals()
+        except WithdrawalRejected:
+            history = []
+        for w in history:
+            if w.currency == code and w.amount == request.amount:
+                return Withdrawal(
+                    exchange=self.name,
+                    withdrawal_id=w.withdrawal_id,
+                    currency=code,
+                    amount=w.amount,
+                    address=request.address.strip(),
+                    status=w.status,
+                    fee=opt_decimal(self.name, channel.get("commission"), "commission"),
+                    network=node or None,
+                    txid=w.txid,
+                    time=w.time,
+                )
+        return Withdrawal(
+            exchange=self.name,
+            withdrawal_id="",
+            currency=code,
+            amount=request.amount,
+            address=request.address.strip(),
+            status=TransferStatus.PENDING,
+            network=node or None,
+        )
+
+    async def withdrawals(self, limit: int = 50) -> Sequence[Withdrawal]:
+        return parse.withdrawals(await self._signed("GET", "balance/withdraw-history"))[:limit]
+
+    async def deposits(self, limit: int = 50) -> Sequence[Deposit]:
+        return parse.deposits(await self._signed("GET", "balance/deposit-history"))[:limit]
+
+    def account_stream(self, stream_url: str) -> AccountStream:
+        from exchanges.narkasa.stream import NarkasaUserStream
+
+        return NarkasaUserStream(stream_url, self.credentials, wallet=self._wallet)
+
     async def _wallet(self) -> list[Balance]:
         return parse.wallet(await self._signed("GET", "balance/wallet"))
 
@@ -145,6 +365,7 @@ class NarkasaAccount(AccountClient):
         *,
         symbol: str = "",
         idempotent: bool = True,
+        withdrawal: bool = False,
     ) -> Mapping[str, Any]:
         """One signed call; after a 20004 the clocks are compared once and it is
         signed anew (a fresh timestamp, so a fresh signature)."""
@@ -152,7 +373,7 @@ class NarkasaAccount(AccountClient):
         if self.resync_clock and parse.timestamp_rejected(reply):
             await self._resync()
             reply = await self._signed_once(method, endpoint, params, idempotent)
-        return parse.envelope(reply, symbol=symbol)
+        return parse.envelope(reply, symbol=symbol, withdrawal=withdrawal)
 
     async def _signed_once(
         self,
@@ -179,3 +400,18 @@ class NarkasaAccount(AccountClient):
         reply = await self.http.request("GET", f"{PREFIX}/time")
         server = parse.server_time_ms(parse.envelope(reply))
         self.offset_ms = server - auth.timestamp_ms(self.clock())
+
+
+def decimal_text(value: Decimal, places: int, what: str) -> str:
+    """``value`` as plain decimal text with at most ``places`` places, trailing zeros
+    dropped; ``BadPrecision`` when it has more places than that."""
+    if not value.is_finite() or value <= 0:
+        raise BadPrecision(NAME, f"the {what} must be a positive number")
+    quantum = Decimal(1).scaleb(-places)
+    if value.quantize(quantum) != value:
+        raise BadPrecision(NAME, f"the {what} {value} has more than {places} decimal places")
+    text = format(value.normalize(), "f")
+    return text
+
+
+NAME = "narkasa"

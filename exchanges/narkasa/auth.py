@@ -28,7 +28,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from urllib.parse import quote
+
+from yarl import URL
 
 from exchanges.credentials import Credentials, Secret
 
@@ -48,10 +49,11 @@ def timestamp_ms(clock_seconds: float) -> int:
 
 
 def query_string(params: Params) -> str:
-    """``k=v&k=v`` in the given order, each part percent-encoded with nothing left
-    unescaped but RFC 3986's unreserved characters (which is also how the HTTP client
-    writes them, so the text signed is the text sent)."""
-    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params)
+    """``k=v&k=v`` in the given order, encoded exactly as the HTTP client (aiohttp, through
+    yarl) writes a query, so the text signed is the text sent: a space becomes ``+``,
+    ``&``, ``=``, ``+`` and non-ASCII are percent-encoded, and characters a query may
+    carry bare (``/``, ``!``, ``:`` …) stay bare — yarl would un-escape them anyway."""
+    return URL.build(query=list(params)).raw_query_string
 
 
 def sign(secret: Secret | str, payload: str) -> str:

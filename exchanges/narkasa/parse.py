@@ -17,23 +17,38 @@ from typing import Any
 from exchanges.errors import (
     AuthenticationError,
     BadResponse,
+    BelowMinimum,
     ExchangeError,
+    InsufficientFunds,
+    InvalidNonce,
+    InvalidOrder,
+    MarketClosed,
+    OrderNotFound,
     RejectedRequest,
     UnknownSymbol,
+    WithdrawalRejected,
 )
 from exchanges.http import HttpReply, decode_json
 from exchanges.models import (
     Balance,
     BookLevel,
     Candle,
+    Deposit,
     DepositAddress,
     Fee,
+    Fill,
     Market,
+    Order,
     OrderBook,
+    OrderStatus,
+    OrderType,
     Side,
     Tick,
     Ticker,
     Trade,
+    TransferStatus,
+    Withdrawal,
+    WithdrawalTerms,
 )
 from exchanges.wire import as_list, as_mapping, field, from_timestamp, opt_decimal, to_decimal
 
@@ -86,8 +101,17 @@ UNKNOWN_SYMBOL_CODES = frozenset({"10037", "20006"})
 # Who is calling and whether they may: the key, its account, its IP, its clock, its
 # permissions. 10010 ("Account not registered") is answered to signed calls whose key
 # belongs to no account, so it is a credentials problem too.
-AUTH_CODES = frozenset({"10010", "20000", "20001", "20002", "20003", "20004", "20011"})
+AUTH_CODES = frozenset({"10010", "20000", "20001", "20002", "20003", "20011"})
 TIMESTAMP_EXCEEDED = "20004"
+# What the user can change about an order or a withdrawal, by code.
+INSUFFICIENT_CODES = frozenset({"10031"})
+MINIMUM_CODES = frozenset({"10030", "10039", "10040"})
+CLOSED_CODES = frozenset({"10038", "10042", "10060"})
+INVALID_ORDER_CODES = frozenset({"10041", "10061", "10062", "20007", "20008", "20009", "20012"})
+NOT_FOUND_CODES = frozenset({"10075"})
+WITHDRAWAL_CODES = frozenset(
+    {"10026", "10028", "10029", "10035", "10051", "10054", "10055", "10063", "10064", "20010"}
+)
 
 
 def code_of(envelope: Mapping[str, Any]) -> str:
@@ -101,22 +125,44 @@ def code_of(envelope: Mapping[str, Any]) -> str:
     raise BadResponse(NAME, "field 'code' is not a result code")
 
 
-def error_for(code: str, server_message: Any = None, *, symbol: str = "") -> ExchangeError:
-    """The error a non-success code means; the document's wording is the message."""
+def error_for(
+    code: str, server_message: Any = None, *, symbol: str = "", withdrawal: bool = False
+) -> ExchangeError:
+    """The error a non-success code means; the document's wording is the message.
+
+    Codes that only a withdrawal answers (identity, channel, limits, address) are
+    ``WithdrawalRejected`` on the withdrawal endpoints (``withdrawal``) and
+    ``RejectedRequest`` elsewhere (10026 is also a deposit-address answer)."""
     message = ERRORS.get(code) or str(server_message or f"error code {code}")
     if code in UNKNOWN_SYMBOL_CODES:
         return UnknownSymbol(NAME, symbol or "?")
     if code in AUTH_CODES:
         return AuthenticationError(NAME, message)
+    if code == TIMESTAMP_EXCEEDED:
+        return InvalidNonce(NAME, message)
+    if code in INSUFFICIENT_CODES:
+        return InsufficientFunds(NAME, message)
+    if code in MINIMUM_CODES:
+        return BelowMinimum(NAME, message)
+    if code in CLOSED_CODES:
+        return MarketClosed(NAME, message)
+    if code in INVALID_ORDER_CODES:
+        return InvalidOrder(NAME, message)
+    if code in NOT_FOUND_CODES:
+        return OrderNotFound(NAME, message)
+    if withdrawal and code in WITHDRAWAL_CODES:
+        return WithdrawalRejected(NAME, message)
     return RejectedRequest(NAME, message)
 
 
-def envelope(reply: HttpReply, *, symbol: str = "") -> Mapping[str, Any]:
+def envelope(reply: HttpReply, *, symbol: str = "", withdrawal: bool = False) -> Mapping[str, Any]:
     """The whole successful answer, or the error its ``code`` names."""
     body = as_mapping(NAME, reply.json(NAME), "answer")
     code = code_of(body)
     if code != SUCCESS:
-        raise error_for(code, body.get("msg") or body.get("message"), symbol=symbol)
+        raise error_for(
+            code, body.get("msg") or body.get("message"), symbol=symbol, withdrawal=withdrawal
+        )
     return body
 
 
@@ -419,3 +465,264 @@ def _symbol(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BadResponse(NAME, "field 'symbol' is not a symbol")
     return value.strip()
+
+
+# --- orders ---------------------------------------------------------------------------
+ORDER_STATUSES: dict[str, OrderStatus] = {
+    "NEW": OrderStatus.OPEN,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "CANCELLED_ALL": OrderStatus.CANCELLED,
+}
+# orderType: words in placing answers, numbers in user-orders, user-trades and streams.
+ORDER_TYPES: dict[str, OrderType] = {
+    "LIMIT": OrderType.LIMIT,
+    "MARKET": OrderType.MARKET,
+    "STOP LIMIT": OrderType.STOP_LIMIT,
+    "FAST": OrderType.MARKET,
+    "0": OrderType.LIMIT,
+    "1": OrderType.MARKET,
+    "2": OrderType.STOP_LIMIT,
+    "3": OrderType.MARKET,
+}
+WITHDRAW_STATES: dict[int, TransferStatus] = {
+    11: TransferStatus.PENDING,
+    13: TransferStatus.PENDING,
+    14: TransferStatus.COMPLETED,
+    21: TransferStatus.PENDING,
+    22: TransferStatus.PENDING,
+    23: TransferStatus.PENDING,
+    24: TransferStatus.COMPLETED,
+    98: TransferStatus.FAILED,
+    99: TransferStatus.CANCELLED,
+}
+DEPOSIT_COMPLETED = 14
+
+
+def _side(value: Any) -> Side:
+    """``BUY``/``SELL`` in placing answers, 0 (buy) / 1 (sell) elsewhere."""
+    if isinstance(value, str) and value.strip().upper() in ("BUY", "SELL"):
+        return Side.BUY if value.strip().upper() == "BUY" else Side.SELL
+    if not isinstance(value, bool) and value in (0, 1, "0", "1"):
+        return Side.BUY if str(value) == "0" else Side.SELL
+    raise BadResponse(NAME, "field 'side' is not a side")
+
+
+def _order_type(value: Any) -> OrderType:
+    key = str(value).strip().upper() if not isinstance(value, bool) else ""
+    found = ORDER_TYPES.get(key)
+    if found is None:
+        raise BadResponse(NAME, "field 'orderType' is not an order type")
+    return found
+
+
+def _positive_or_none(value: Any, name: str) -> Decimal | None:
+    number = opt_decimal(NAME, value, name)
+    return number if number else None
+
+
+def order(raw: Any, *, fallback_symbol: str = "") -> Order:
+    """One order as a placing answer, ``user-orders`` or an ``orderUpdate`` gives it.
+
+    Without ``status`` (``user-orders``, whose orders are all active) the state follows
+    ``filledAmount``. A market or fast order's answer has no ``orderId``: it is named
+    ``<MARKET>-<side>-<time>`` so it can still be recorded and shown. A fast buy has
+    ``total``/``filledTotal`` (quote) instead of an amount: ``amount`` and ``filled``
+    are then quote amounts (and ``price`` None) — the only figures the answer gives.
+    A price or target of 0 means none.
+    """
+    raw = as_mapping(NAME, raw, "order")
+    symbol = raw.get("market") or raw.get("symbol") or fallback_symbol
+    side = _side(field(NAME, raw, "side"))
+    kind = _order_type(field(NAME, raw, "orderType"))
+    time = _millis(raw["time"], "time") if raw.get("time") is not None else None
+    if "amount" in raw:
+        amount = to_decimal(NAME, raw["amount"], "amount")
+        filled = to_decimal(NAME, raw.get("filledAmount", 0), "filledAmount")
+    else:
+        amount = to_decimal(NAME, field(NAME, raw, "total"), "total")
+        filled = to_decimal(NAME, raw.get("filledTotal", 0), "filledTotal")
+    status_raw = raw.get("status")
+    if status_raw is None:
+        status = OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.OPEN
+    else:
+        found = ORDER_STATUSES.get(str(status_raw).strip().upper())
+        if found is None:
+            raise BadResponse(NAME, "field 'status' is not an order state")
+        status = found
+    order_id = raw.get("orderId")
+    if not order_id:
+        stamp = str(raw.get("time", "0"))
+        order_id = f"{_symbol(symbol)}-{side.value}-{stamp}"
+    stop = _positive_or_none(raw.get("target", raw.get("targetPrice")), "target")
+    return Order(
+        exchange=NAME,
+        order_id=str(order_id),
+        symbol=_symbol(symbol),
+        side=side,
+        type=kind,
+        amount=amount,
+        filled=filled,
+        status=status,
+        price=_positive_or_none(raw.get("price"), "price"),
+        created_at=time,
+        stop_price=stop if kind is OrderType.STOP_LIMIT else None,
+    )
+
+
+def placed_order(body: Mapping[str, Any], symbol: str) -> Order:
+    return order(field(NAME, body, "order"), fallback_symbol=symbol)
+
+
+def open_orders(body: Mapping[str, Any]) -> list[Order]:
+    return [order(raw) for raw in as_list(NAME, field(NAME, body, "orders"), "orders")]
+
+
+def fills(body: Mapping[str, Any]) -> list[Fill]:
+    """``user-trades``, newest first. Its rows carry no order id: ``order_id`` is ""."""
+    out = []
+    for raw in as_list(NAME, field(NAME, body, "trades"), "trades"):
+        commission_symbol = raw.get("commissionSymbol")
+        out.append(
+            Fill(
+                exchange=NAME,
+                order_id="",
+                symbol=_symbol(field(NAME, raw, "symbol")),
+                side=_side(field(NAME, raw, "side")),
+                price=to_decimal(NAME, field(NAME, raw, "price"), "price"),
+                amount=to_decimal(NAME, field(NAME, raw, "amount"), "amount"),
+                time=_millis(field(NAME, raw, "time"), "time"),
+                fee=opt_decimal(NAME, raw.get("commission"), "commission"),
+                fee_currency=str(commission_symbol) if commission_symbol else None,
+            )
+        )
+    out.sort(key=lambda f: f.time, reverse=True)
+    return out
+
+
+# --- withdrawals and deposits ---------------------------------------------------------
+def withdraw_channels(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+    """``balance/withdraw``: the currency object and its channels."""
+    currency = as_mapping(NAME, field(NAME, body, "currency"), "currency")
+    channels = [
+        as_mapping(NAME, c, "channel")
+        for c in as_list(NAME, field(NAME, currency, "channels"), "channels")
+    ]
+    return currency, channels
+
+
+def choose_channel(
+    channels: list[Mapping[str, Any]], network: str | None, symbol: str
+) -> Mapping[str, Any]:
+    """The channel named ``network`` (case ignored), or the first enabled one."""
+    if network is None:
+        chosen = next((c for c in channels if _flag(c.get("enable", True), "enable")), None)
+        if chosen is None:
+            raise WithdrawalRejected(NAME, ERRORS["10028"])
+        return chosen
+    wanted = network.strip().upper()
+    chosen = next((c for c in channels if str(c.get("name", "")).upper() == wanted), None)
+    if chosen is None:
+        offered = ", ".join(str(c.get("name", "")) for c in channels) or "none"
+        raise WithdrawalRejected(
+            NAME, f"no withdrawal network {network!r} for {symbol}; offered: {offered}"
+        )
+    if not _flag(chosen.get("enable", True), "enable"):
+        raise WithdrawalRejected(NAME, ERRORS["10029"])
+    return chosen
+
+
+def withdrawal_terms(body: Mapping[str, Any], network: str | None) -> WithdrawalTerms:
+    currency, channels = withdraw_channels(body)
+    symbol = _symbol(field(NAME, currency, "symbol"))
+    if not _flag(currency.get("enable", True), "enable"):
+        raise WithdrawalRejected(NAME, ERRORS["10028"])
+    channel = choose_channel(channels, network, symbol)
+    places = currency.get("maxLength")
+    return WithdrawalTerms(
+        currency=symbol,
+        network=str(channel.get("name")) if channel.get("name") else None,
+        fee=opt_decimal(NAME, channel.get("commission"), "commission"),
+        min_amount=opt_decimal(
+            NAME, currency.get("minimumWithdrawAmount"), "minimumWithdrawAmount"
+        ),
+        amount_decimals=_places(places, "maxLength") if places is not None else None,
+    )
+
+
+def saved_addresses(body: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The account's saved addresses of ``balance/withdraw``: (network, name, address)."""
+    _, channels = withdraw_channels(body)
+    out = []
+    for channel in channels:
+        for item in as_list(NAME, channel.get("addressList", []), "addressList"):
+            entry = as_mapping(NAME, item, "address")
+            out.append(
+                (
+                    str(channel.get("name", "")),
+                    str(entry.get("name", "")),
+                    str(field(NAME, entry, "address")),
+                )
+            )
+    return out
+
+
+def _state(value: Any) -> int:
+    number = to_decimal(NAME, value, "state")
+    if number != number.to_integral_value():
+        raise BadResponse(NAME, "field 'state' is not a state")
+    return int(number)
+
+
+def withdrawals(body: Mapping[str, Any]) -> list[Withdrawal]:
+    """``withdraw-history``. Its rows name no address or network: those stay empty."""
+    out = []
+    for raw in as_list(NAME, field(NAME, body, "history"), "history"):
+        txid = raw.get("txid")
+        out.append(
+            Withdrawal(
+                exchange=NAME,
+                withdrawal_id=str(field(NAME, raw, "id")),
+                currency=_symbol(field(NAME, raw, "symbol")),
+                amount=to_decimal(NAME, field(NAME, raw, "amount"), "amount"),
+                address="",
+                status=WITHDRAW_STATES.get(
+                    _state(field(NAME, raw, "state")), TransferStatus.PENDING
+                ),
+                txid=str(txid) if txid else None,
+                time=_millis(field(NAME, raw, "time"), "time"),
+            )
+        )
+    out.sort(key=lambda w: w.time or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return out
+
+
+def deposits(body: Mapping[str, Any]) -> list[Deposit]:
+    """``deposit-history``: state 14 is completed, every other listed state pending."""
+    out = []
+    for raw in as_list(NAME, field(NAME, body, "history"), "history"):
+        txid = raw.get("txid")
+        state = _state(field(NAME, raw, "state"))
+        out.append(
+            Deposit(
+                exchange=NAME,
+                deposit_id=str(field(NAME, raw, "id")),
+                currency=_symbol(field(NAME, raw, "symbol")),
+                amount=to_decimal(NAME, field(NAME, raw, "amount"), "amount"),
+                status=TransferStatus.COMPLETED
+                if state == DEPOSIT_COMPLETED
+                else TransferStatus.PENDING,
+                txid=str(txid) if txid else None,
+                time=_millis(field(NAME, raw, "time"), "time"),
+            )
+        )
+    out.sort(key=lambda d: d.time or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return out
+
+
+# --- user streams ---------------------------------------------------------------------
+def user_stream_answer(message: Mapping[str, Any]) -> None:
+    """The answer to ``USER_STREAMS``: nothing on success, AuthenticationError else."""
+    if message.get("status") != "success":
+        raise AuthenticationError(NAME, str(message.get("message") or "Unauthorized Access"))

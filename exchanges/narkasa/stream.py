@@ -31,9 +31,8 @@ Choices where the document is silent:
 - Ticks wait in a bounded queue (``queue_size``); when a reader falls that far behind
   the oldest are dropped, since a price alert needs the newest prices.
 
-Room left for ``USER_STREAMS`` (a later task): replies are matched by ``method``, so
-its answer and its payloads (``balanceUpdate``, ``reservedUpdate``, ``orderUpdate``)
-slot in beside the market ones; the signature is ``auth.user_stream_signature``.
+``USER_STREAMS`` (one account's private pushes) is ``NarkasaUserStream`` below, on a
+connection of its own.
 """
 
 from __future__ import annotations
@@ -44,11 +43,13 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from decimal import Decimal
 from typing import Any, Final
 
 import aiohttp
 
+from exchanges.credentials import Credentials
 from exchanges.errors import (
     BadResponse,
     ExchangeError,
@@ -57,9 +58,10 @@ from exchanges.errors import (
     RequestTimeout,
     UnknownSymbol,
 )
-from exchanges.models import Tick
-from exchanges.narkasa import parse
-from exchanges.streams import MarketStream, StreamClosed
+from exchanges.models import AccountEvent, Balance, Tick
+from exchanges.narkasa import auth, parse
+from exchanges.streams import AccountStream, MarketStream, StreamClosed
+from exchanges.wire import to_decimal
 
 log = logging.getLogger(__name__)
 
@@ -369,3 +371,176 @@ def _raise_if_failed(answer: Mapping[str, Any], symbol: str) -> None:
     if message.strip().lower() == INVALID_SYMBOL:
         raise UnknownSymbol(NAME, symbol or str(answer.get("symbol") or "?"))
     raise RejectedRequest(NAME, message)
+
+
+# --- USER_STREAMS -----------------------------------------------------------------------
+USER_STREAMS = "USER_STREAMS"
+
+
+class NarkasaUserStream(AccountStream):
+    """One account's ``USER_STREAMS`` on the Narkasa websocket (seed 001, "User Data
+    Streams").
+
+    ``connect`` opens the socket and sends ``{"method": "USER_STREAMS", "apiKey": …,
+    "signature": HMAC-SHA256(apiKey, secret)}``; a ``"failed"`` answer ("Unauthorized
+    Access") raises ``AuthenticationError``, no answer within ``ack_timeout``
+    ``RequestTimeout``. Pushes become ``AccountEvent``s:
+    - ``orderUpdate`` → ``kind="order"`` with the order (numeric side/type codes, a
+      stop-limit's ``targetPrice`` as its stop);
+    - ``balanceUpdate`` (available only) and ``reservedUpdate`` (reserved only) →
+      ``kind="balance"`` with that currency's whole Balance: the other half comes from
+      the wallet read once at connect (``wallet``) and from earlier pushes, since the
+      document's payloads carry one half each.
+    Frames that are not JSON objects or miss fields are skipped (logged at DEBUG).
+    The connection's end raises ``StreamClosed`` from ``events()``.
+    """
+
+    name = NAME
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        wallet: Callable[[], Awaitable[list[Balance]]] | None = None,
+        clock: Callable[[], float] = time.time,
+        connect_timeout: float = 10.0,
+        ack_timeout: float = 10.0,
+        heartbeat: float | None = 20.0,
+    ) -> None:
+        self.url = url
+        self._credentials = credentials
+        self._wallet = wallet
+        self.clock = clock
+        self.connect_timeout = connect_timeout
+        self.ack_timeout = ack_timeout
+        self.heartbeat = heartbeat
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[AccountEvent | _Closed] = asyncio.Queue()
+        self._answer: asyncio.Future[Mapping[str, Any]] | None = None
+        self._held: dict[str, tuple[Decimal, Decimal]] = {}
+        self._ended = False
+
+    def __repr__(self) -> str:
+        return f"NarkasaUserStream({self.url!r})"
+
+    async def connect(self) -> None:
+        if self._ws is not None:
+            return
+        if self._wallet is not None:
+            for b in await self._wallet():
+                self._held[b.currency] = (b.available, b.locked)
+        session = aiohttp.ClientSession()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                ws = await session.ws_connect(self.url, heartbeat=self.heartbeat, autoping=True)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            await session.close()
+            log.info("narkasa user stream connect failed: %s", type(exc).__name__)
+            raise ExchangeUnavailable(NAME, "cannot open the websocket") from None
+        self._session, self._ws = session, ws
+        self._answer = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.create_task(self._read(ws), name="narkasa-user-stream")
+        request = {
+            "method": USER_STREAMS,
+            "signature": auth.user_stream_signature(self._credentials),
+            "apiKey": self._credentials.key or "",
+        }
+        try:
+            await ws.send_str(json.dumps(request, separators=(",", ":")))
+            async with asyncio.timeout(self.ack_timeout):
+                answer = await asyncio.shield(self._answer)
+        except TimeoutError:
+            await self.close()
+            raise RequestTimeout(NAME, "no answer to USER_STREAMS") from None
+        except (aiohttp.ClientError, ConnectionError, RuntimeError):
+            await self.close()
+            raise StreamClosed(NAME, "the websocket closed while binding") from None
+        except StreamClosed:
+            await self.close()
+            raise
+        try:
+            parse.user_stream_answer(answer)
+        except ExchangeError:
+            await self.close()
+            raise
+
+    async def events(self) -> AsyncIterator[AccountEvent]:
+        if self._ws is None:
+            raise StreamClosed(NAME, "the websocket is not open")
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, _Closed):
+                self._queue.put_nowait(item)
+                raise StreamClosed(NAME, "the websocket closed")
+            yield item
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._session is not None:
+            await self._session.close()
+        self._end()
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        try:
+            async for msg in ws:
+                if msg.type == aiohttp.WSMsgType.TEXT:
+                    self._handle(msg.data)
+                elif msg.type == aiohttp.WSMsgType.ERROR:
+                    return
+        finally:
+            self._end()
+
+    def _handle(self, text: str) -> None:
+        try:
+            message = parse.stream_message(text)
+            if message.get("method") == USER_STREAMS:
+                if self._answer is not None and not self._answer.done():
+                    self._answer.set_result(message)
+                return
+            event = self._event(message)
+        except BadResponse as exc:
+            log.debug("narkasa user stream: skipped a malformed message (%s)", exc.message)
+            return
+        if event is not None:
+            self._queue.put_nowait(event)
+
+    def _event(self, message: Mapping[str, Any]) -> AccountEvent | None:
+        kind = message.get("type")
+        now = parse.utc_now(self.clock())
+        if kind == "orderUpdate":
+            return AccountEvent(
+                exchange=NAME, kind="order", order=parse.order(message.get("order")), time=now
+            )
+        if kind in ("balanceUpdate", "reservedUpdate"):
+            symbol = str(message.get("symbol") or "").strip().upper()
+            if not symbol:
+                raise BadResponse(NAME, "field 'symbol' is missing")
+            available, reserved = self._held.get(symbol, (Decimal(0), Decimal(0)))
+            if kind == "balanceUpdate":
+                available = to_decimal(NAME, message.get("available"), "available")
+            else:
+                reserved = to_decimal(NAME, message.get("reserved"), "reserved")
+            self._held[symbol] = (available, reserved)
+            return AccountEvent(
+                exchange=NAME,
+                kind="balance",
+                balances=(Balance(symbol, available, reserved),),
+                time=now,
+            )
+        return None
+
+    def _end(self) -> None:
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_exception(StreamClosed(NAME, "the websocket closed"))
+            self._answer.exception()
+        if not self._ended:
+            self._ended = True
+            self._queue.put_nowait(_CLOSED)

@@ -81,6 +81,7 @@ class Currency:
     min_deposit: Decimal
     channels: tuple[Channel, ...]
     deposit_enabled: bool = True
+    withdraw_enabled: bool = True
 
     @property
     def id(self) -> str:
@@ -132,6 +133,8 @@ class Account:
     registered: bool = True
     verified: bool = True
     allowed_ips: frozenset[str] | None = None
+    # currency -> saved withdrawal addresses as (name, address), for ``balance/withdraw``.
+    withdraw_addresses: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Account(key={self.key[:6]}…)"

@@ -66,6 +66,7 @@ from aiohttp import web
 
 from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket, quantize
+from sandbox.matching import MatchingEngine
 from sandbox.narkasa.accounts import (
     CURRENCIES,
     CURRENCY_BY_SYMBOL,
@@ -82,6 +83,7 @@ from sandbox.narkasa.accounts import (
 )
 from sandbox.narkasa.stream import PATH as WS_PATH
 from sandbox.narkasa.stream import StreamHub, Subscription
+from sandbox.narkasa.trading import FEE_RATE, NarkasaTrading, Transfer
 from sandbox.wire import json_response
 
 PREFIX = "/v3/api"
@@ -206,6 +208,20 @@ class NarkasaSandbox:
         self.fail_with: int | None = None
         self.accounts: dict[str, Account] = {}
         self.stream = StreamHub(self)
+        self.engine = MatchingEngine(
+            market,
+            VENUE,
+            fee_rate=FEE_RATE,
+            price_decimals=lambda b, q: self.markets[b + q].price_places,
+        )
+        self.trading = NarkasaTrading(
+            self.engine,
+            self.markets,
+            self.accounts,
+            ok=ok,
+            error=error,
+            push=self.stream.push_user,
+        )
         self.add_account(DEMO_API_KEY, DEMO_API_SECRET, balances=DEMO_BALANCES)
 
     def env_vars(self, url: str) -> dict[str, str]:
@@ -217,7 +233,10 @@ class NarkasaSandbox:
         app = web.Application(middlewares=[self.harness.middleware, self._forced_error])
         app.add_routes(self.public_routes())
         app.add_routes(self.private_routes())
+        app.add_routes(self.trading.routes(self._signed))
         self.stream.install(app)
+        app.on_startup.append(self.trading.start)
+        app.on_cleanup.append(self.trading.stop)
         return app
 
     # --- accounts -------------------------------------------------------------------
@@ -245,7 +264,25 @@ class NarkasaSandbox:
             allowed_ips=allowed_ips,
         )
         self.accounts[account.key] = account
+        self.trading.bind(account)
         return account
+
+    def credit_deposit(
+        self, account: Account | str, currency: str, amount: Decimal | str
+    ) -> Transfer:
+        """A completed deposit into ``account`` (or its key): recorded in the deposit
+        history, credited, and pushed on the account's ``USER_STREAMS``."""
+        found = self.accounts[account] if isinstance(account, str) else account
+        return self.trading.credit_deposit(found, currency, amount)
+
+    def settle_withdrawals(self) -> int:
+        """Complete every pending withdrawal now (state 11 → 14)."""
+        return self.trading.settle_withdrawals()
+
+    def user_secret(self, key: str) -> str | None:
+        """The secret of the account with this API key (``USER_STREAMS`` checks)."""
+        account = self.accounts.get(key)
+        return account.secret if account is not None and account.registered else None
 
     # --- websocket test hooks ---------------------------------------------------------
     @property

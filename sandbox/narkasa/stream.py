@@ -19,8 +19,15 @@ Where the document is silent:
   ``symbol`` echoed, and the message from the error table: an unknown method, an
   unknown stream type, a bad interval or a frame that is not a JSON object get
   "Invalid Request", an entry without its symbol "Missing parameters", an unknown
-  symbol "Invalid symbol". ``USER_STREAMS`` is not served yet and is answered as an
-  unknown method.
+  symbol "Invalid symbol".
+- ``USER_STREAMS`` (``apiKey`` and ``signature``, the HMAC-SHA256 of the key under
+  its secret) binds the connection to that account: ``{"method": "USER_STREAMS",
+  "status": "success"}``, or ``"failed"`` with "Unauthorized Access" (the document's
+  two answers) for an unknown key or a wrong signature. A bound connection gets the
+  account's ``orderUpdate`` on every change of one of its orders, and
+  ``balanceUpdate``/``reservedUpdate`` for every currency an order, a withdrawal or a
+  deposit touched; nothing is pushed at binding. Market subscriptions keep working on
+  the same connection.
 - Unsubscribing a stream that was not subscribed succeeds (nothing to stop).
 - Pushes: every ``CHECK_EVERY`` seconds each subscription's current state is
   compared with the last one sent (or the one at subscribe time) and a payload goes
@@ -37,6 +44,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 from dataclasses import dataclass, field
@@ -51,7 +60,9 @@ log = logging.getLogger(__name__)
 PATH = "/ws"
 CHECK_EVERY = 0.5
 INVALID_REQUEST = "Invalid Request"
-METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS")
+METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "USER_STREAMS")
+USER_STREAMS = "USER_STREAMS"
+UNAUTHORIZED = "Unauthorized Access"
 
 
 class Subscription(NamedTuple):
@@ -82,12 +93,16 @@ class Feed(Protocol):
         ``last``, or the current ones when ``force``; ``only`` limits a multi-symbol
         stream to one symbol."""
 
+    def user_secret(self, key: str) -> str | None:
+        """The API secret of the account with this key (None: no such account)."""
+
 
 @dataclass(eq=False)
 class Connection:
     ws: web.WebSocketResponse
     subscriptions: dict[Subscription, Any] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    user_key: str | None = None
 
     async def send(self, message: Any) -> bool:
         async with self.lock:
@@ -107,7 +122,11 @@ class StreamHub:
         self.silent = False
         self.connections: list[Connection] = []
         self.received: list[str] = []
+        # Every user-stream message sent: (api key, payload).
+        self.user_pushed: list[tuple[str, dict[str, Any]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()
+        self._user_changed: asyncio.Condition | None = None
 
     # --- app wiring -------------------------------------------------------------------
     def install(self, app: web.Application) -> None:
@@ -117,6 +136,7 @@ class StreamHub:
         app.on_cleanup.append(self._stop)
 
     async def _start(self, app: web.Application) -> None:
+        self._user_changed = asyncio.Condition()
         self._task = asyncio.create_task(self._loop(), name="narkasa-sandbox-pushes")
 
     async def _stop(self, app: web.Application) -> None:
@@ -158,6 +178,36 @@ class StreamHub:
         for conn in list(self.connections):
             await conn.send(text)
 
+    def user_connections(self, key: str) -> list[Connection]:
+        return [c for c in self.connections if c.user_key == key]
+
+    def push_user(self, key: str, messages: list[dict[str, Any]]) -> None:
+        """Send ``messages`` to every connection bound to ``key`` (callable from sync
+        code: the sends are scheduled in order on one task)."""
+        targets = self.user_connections(key)
+        if not targets or not messages:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        async def send() -> None:
+            for message in messages:
+                for conn in targets:
+                    if await conn.send(message):
+                        self.user_pushed.append((key, message))
+
+        task = loop.create_task(send())
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def wait_user_bound(self, key: str, timeout: float = 5.0) -> None:
+        """Wait until a connection is bound to ``key`` by ``USER_STREAMS``."""
+        assert self._user_changed is not None, "the sandbox is not started"
+        async with asyncio.timeout(timeout), self._user_changed:
+            await self._user_changed.wait_for(lambda: bool(self.user_connections(key)))
+
     def subscriptions(self) -> list[set[tuple[str, str | None]]]:
         return [{(s.type, s.symbol) for s in c.subscriptions} for c in self.connections]
 
@@ -191,6 +241,9 @@ class StreamHub:
         if method not in METHODS:
             await conn.send({"method": method, "status": "failed", "message": INVALID_REQUEST})
             return
+        if method == USER_STREAMS:
+            await self._bind_user(conn, message)
+            return
         if method == "LIST_SUBSCRIPTIONS":
             result = [s.echo() for s in conn.subscriptions]
             await conn.send({"method": method, "status": "success", "result": result})
@@ -201,6 +254,24 @@ class StreamHub:
             return
         for entry in params:
             await conn.send(self._apply(conn, method, entry))
+
+    async def _bind_user(self, conn: Connection, message: dict[str, Any]) -> None:
+        key, signature = message.get("apiKey"), message.get("signature")
+        if not isinstance(key, str) or not key:
+            key = ""
+        secret = self.feed.user_secret(key) if key else None
+        if secret is None or not isinstance(signature, str):
+            await conn.send({"method": USER_STREAMS, "status": "failed", "message": UNAUTHORIZED})
+            return
+        expected = hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature.strip().lower()):
+            await conn.send({"method": USER_STREAMS, "status": "failed", "message": UNAUTHORIZED})
+            return
+        conn.user_key = key
+        await conn.send({"method": USER_STREAMS, "status": "success"})
+        if self._user_changed is not None:
+            async with self._user_changed:
+                self._user_changed.notify_all()
 
     def _apply(self, conn: Connection, method: str, entry: Any) -> dict[str, Any]:
         if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):

@@ -21,6 +21,7 @@ from exchanges.errors import (
     AuthenticationError,
     BadResponse,
     ExchangeError,
+    InvalidNonce,
     RejectedRequest,
     UnknownSymbol,
 )
@@ -142,7 +143,7 @@ async def test_unknown_key_is_refused_with_20001(env: Env) -> None:
 async def test_stale_timestamp_is_refused_with_20004(env: Env) -> None:
     behind = FixedClock(FIXED_NOW - 10.001)  # 10001 ms behind: one past the default
     client = env.client(DEMO_API_KEY, DEMO_API_SECRET, clock=behind, resync_clock=False)
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(InvalidNonce) as info:
         await client.verify()
     assert info.value.message == "Timestamp difference limit exceeded"
     assert env.sandbox.harness.paths() == [WALLET]
@@ -159,14 +160,14 @@ async def test_window_size_widens_and_narrows_the_window(env: Env) -> None:
         DEMO_API_KEY, DEMO_API_SECRET, clock=FixedClock(FIXED_NOW - 1.5), window_ms=1000
     )
     narrow.resync_clock = False
-    with pytest.raises(AuthenticationError, match="Timestamp difference"):
+    with pytest.raises(InvalidNonce, match="Timestamp difference"):
         await narrow.verify()
 
 
 async def test_timestamp_from_the_future_is_refused_too(env: Env) -> None:
     ahead = FixedClock(FIXED_NOW + 11)
     client = env.client(DEMO_API_KEY, DEMO_API_SECRET, clock=ahead, resync_clock=False)
-    with pytest.raises(AuthenticationError, match="Timestamp difference"):
+    with pytest.raises(InvalidNonce, match="Timestamp difference"):
         await client.verify()
 
 

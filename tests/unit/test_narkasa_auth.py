@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from yarl import URL
+
 from exchanges.credentials import Credentials, Secret
 from exchanges.narkasa import auth
 
@@ -60,10 +62,10 @@ def test_call_parameters_come_first_and_are_signed() -> None:
     assert not auth.verify("another-secret", signed, signature)
 
 
-def test_query_string_escapes_everything_but_unreserved() -> None:
-    assert auth.query_string([("a", "B1-_.~"), ("b c", "x/y&z=é")]) == (
-        "a=B1-_.~&b%20c=x%2Fy%26z%3D%C3%A9"
-    )
+def test_query_string_is_written_as_the_http_client_writes_it() -> None:
+    params = [("a", "B1-_.~!"), ("b c", "x/y&z=é+")]
+    assert auth.query_string(params) == "a=B1-_.~!&b+c=x/y%26z%3D%C3%A9%2B"
+    assert URL("http://h/p").with_query(params).raw_query_string == auth.query_string(params)
 
 
 def test_verify_accepts_upper_case_hex() -> None:

@@ -15,9 +15,16 @@ import pytest
 from exchanges.errors import (
     AuthenticationError,
     BadResponse,
+    BelowMinimum,
     ExchangeError,
+    InsufficientFunds,
+    InvalidNonce,
+    InvalidOrder,
+    MarketClosed,
+    OrderNotFound,
     RejectedRequest,
     UnknownSymbol,
+    WithdrawalRejected,
 )
 from exchanges.http import HttpReply
 from exchanges.models import Market, Side
@@ -132,8 +139,39 @@ ENDPOINT_ONLY = {
     "10064": "Extra parameter is not valid(Tag, Memo etc...)",
     "10075": "Order not found",
 }
-AUTH = {"10010", "20000", "20001", "20002", "20003", "20004", "20011"}
+AUTH = {"10010", "20000", "20001", "20002", "20003", "20011"}
 SYMBOL = {"10037", "20006"}
+# What the user can change, by code (outside a withdrawal endpoint).
+SPECIFIC: dict[str, type[ExchangeError]] = {
+    "20004": InvalidNonce,
+    "10031": InsufficientFunds,
+    "10030": BelowMinimum,
+    "10039": BelowMinimum,
+    "10040": BelowMinimum,
+    "10038": MarketClosed,
+    "10042": MarketClosed,
+    "10060": MarketClosed,
+    "10041": InvalidOrder,
+    "10061": InvalidOrder,
+    "10062": InvalidOrder,
+    "20007": InvalidOrder,
+    "20008": InvalidOrder,
+    "20009": InvalidOrder,
+    "20012": InvalidOrder,
+    "10075": OrderNotFound,
+}
+WITHDRAWAL_ONLY = {
+    "10026",
+    "10028",
+    "10029",
+    "10035",
+    "10051",
+    "10054",
+    "10055",
+    "10063",
+    "10064",
+    "20010",
+}
 
 
 def reply(body: str, status: int = 200) -> HttpReply:
@@ -267,15 +305,26 @@ def test_every_documented_code_maps_onto_the_tree(code: str) -> None:
     elif code in AUTH:
         assert type(error) is AuthenticationError
         assert error.message == parse.ERRORS[code]
+    elif code in SPECIFIC:
+        assert type(error) is SPECIFIC[code]
+        assert error.message == parse.ERRORS[code]
     else:
         assert type(error) is RejectedRequest
         assert error.message == parse.ERRORS[code]
 
 
+@pytest.mark.parametrize("code", sorted(WITHDRAWAL_ONLY))
+def test_withdrawal_codes_are_withdrawal_refusals_on_withdrawal_calls(code: str) -> None:
+    body = f'{{"code": {int(code)}, "msg": "server words"}}'
+    with pytest.raises(WithdrawalRejected) as info:
+        parse.envelope(reply(body, status=400), withdrawal=True)
+    assert info.value.message == parse.ERRORS[code]
+
+
 def test_codes_are_read_as_strings_or_numbers_whatever_the_status() -> None:
     with pytest.raises(UnknownSymbol):
         parse.envelope(reply('{"code": "10037", "msg": "Invalid symbol"}'), symbol="X")
-    with pytest.raises(RejectedRequest, match="Market disabled"):
+    with pytest.raises(MarketClosed, match="Market disabled"):
         parse.envelope(reply('{"code": 10038}', status=200))
     assert parse.envelope(reply('{"code": 0}'))["code"] == 0  # 00000 written as a number
 
