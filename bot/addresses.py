@@ -212,6 +212,7 @@ class AddressBook:
         network: str | None = None,
         memo: str | None = None,
     ) -> SavedAddressView | None:
+        """The saved address, if the user saved it (without a network, or on this one)."""
         async with self.db.session() as session:
             row = await repo.find(
                 session,
@@ -221,6 +222,7 @@ class AddressBook:
                 address=address,
                 network=(network or "").upper(),
                 memo=memo or "",
+                any_network=True,
             )
         return None if row is None else _view(row)
 

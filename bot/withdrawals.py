@@ -294,7 +294,7 @@ class WithdrawalService:
             raise NotEnoughBalance(exchange, currency, available, needed)
         cap = await self.caps.check(user_id, currency, amount)
         saved = await self.book.known(
-            user_id, exchange, currency, address, network=network, memo=memo
+            user_id, exchange, currency, address, network=network or terms.network, memo=memo
         )
         return WithdrawalPlan(
             exchange=exchange,

@@ -53,16 +53,24 @@ async def find(
     address: str,
     network: str = "",
     memo: str = "",
+    any_network: bool = False,
 ) -> SavedAddress | None:
+    """The saved row for exactly this address; with ``any_network``, one saved without a
+    network also matches (the user vouched for the address, whatever the network)."""
     found: SavedAddress | None = await session.scalar(
-        select(SavedAddress).where(
+        select(SavedAddress)
+        .where(
             SavedAddress.user_id == user_id,
             SavedAddress.exchange == exchange,
             SavedAddress.currency == currency,
             SavedAddress.address == address,
-            SavedAddress.network == network,
+            SavedAddress.network.in_({network, ""})
+            if any_network
+            else SavedAddress.network == network,
             SavedAddress.memo == memo,
         )
+        .order_by(SavedAddress.id)
+        .limit(1)
     )
     return found
 

@@ -143,9 +143,9 @@ def bold_parts(message: dict[str, Any]) -> list[str]:
 
 
 async def summary(bot: RunningBot, user: ChatUser, command: str) -> dict[str, Any]:
-    await user.ask(command)
+    said = await user.ask(command)
     message = last_with_buttons(bot, user)
-    assert "Confirm" in str(message["reply_markup"]), message
+    assert "Confirm" in str(message["reply_markup"]), said
     return message
 
 
@@ -387,3 +387,44 @@ async def test_a_restart_at_the_code_step_sends_nothing_and_says_so(
         again = second.user()
         assert "I answer commands" in await again.ask(code)
         assert sent == []
+
+
+# --- real systems: the strict sandboxes record what reached them ---------------------
+def withdraw_requests(bot: RunningBot, exchange: str, path_part: str) -> list[str]:
+    """What the sandbox received at paths containing ``path_part``: query and body."""
+    found = []
+    for r in bot.stack.servers[exchange].harness.requests:
+        if path_part in r.path:
+            query = "&".join(f"{k}={v}" for k, v in r.query.items())
+            found.append(query + "&" + r.body.decode(errors="replace"))
+    return found
+
+
+async def test_withdraw_on_narkasa_reaches_create_withdraw_once(bot: RunningBot) -> None:
+    from sandbox import narkasa
+
+    if not services_of(bot.app).accounts.factories["narkasa"][0].trading.withdraw:
+        pytest.skip("the Narkasa client offers no withdrawals yet")
+    user = bot.user()
+    reply = await connect(user, "narkasa", [narkasa.DEMO_API_KEY, narkasa.DEMO_API_SECRET])
+    assert "connected" in reply
+    message = await summary(bot, user, f"/withdraw narkasa BTC 0.002 {BTC_ADDRESS}")
+    text = str(message["text"])
+    assert "Fee: 0.0005 BTC" in text and "Network: BTC" in text
+    assert "The address receives: 0.002 BTC" in text and "Leaves your balance: 0.0025 BTC" in text
+    assert any("You never saved this address" in p for p in bold_parts(message))
+    code = await confirm_and_get_code(bot, user, message)
+    assert withdraw_requests(bot, "narkasa", "create-withdraw") == []
+    done = await user.ask(code)
+    assert "Narkasa accepted the withdrawal" in done and "status pending" in done
+    [sent] = withdraw_requests(bot, "narkasa", "create-withdraw")
+    assert "node=BTC" in sent and "amount=0.002" in sent and BTC_ADDRESS in sent
+    assert "Saved to your address book" in await press(bot, user, last_with_buttons(bot, user), 1)
+    # Saved now (on the network the withdrawal used); three wrong codes send nothing more.
+    again = await summary(bot, user, f"/withdraw narkasa BTC 0.002 {BTC_ADDRESS}")
+    assert not any("never saved" in p for p in bold_parts(again))
+    code = await confirm_and_get_code(bot, user, again)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(3):
+        await user.ask(wrong)
+    assert len(withdraw_requests(bot, "narkasa", "create-withdraw")) == 1

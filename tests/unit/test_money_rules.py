@@ -182,13 +182,21 @@ def test_checksummed_addresses() -> None:
 
 
 async def test_address_book_is_per_user(db: Database) -> None:
-    book = AddressBook(db, limit=2)
+    book = AddressBook(db, limit=3)
     btc = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
     assert await book.add(5, "wex", "btc", btc, label="cold wallet")
     assert not await book.add(5, "wex", "BTC", btc)
     assert await book.known(5, "wex", "BTC", btc) is not None
     assert await book.known(6, "wex", "BTC", btc) is None
     assert await book.known(5, "narkasa", "BTC", btc) is None
+    # Saved without a network: good on any network; saved on one: only on that one.
+    assert await book.known(5, "wex", "BTC", btc, network="BTC") is not None
+    usdt = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+    assert await book.add(5, "narkasa", "USDT", usdt, network="TRC20")
+    assert await book.known(5, "narkasa", "USDT", usdt, network="TRC20") is not None
+    assert await book.known(5, "narkasa", "USDT", usdt, network="BEP20") is None
+    [tron] = [a for a in await book.list(5) if a.currency == "USDT"]
+    assert tron.network == "TRC20" and await book.remove(5, tron.id)
     saved = await book.list(5)
     assert [(a.currency, a.label) for a in saved] == [("BTC", "cold wallet")]
     assert not await book.remove(6, saved[0].id)
