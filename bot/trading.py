@@ -564,28 +564,40 @@ class TradingService:
         async with self.accounts.session(action.user_id, exchange) as client:
             if not await self.confirmations.mark_sent(action.id):
                 raise RuntimeError(f"confirmation {action.id} was not ours to send")
+            # The owner asked for this cancel and hears of it in the reply: the watched
+            # order is marked cancelled *before* the request leaves, so the private
+            # stream's push of the same cancel (which may arrive first) is no news.
+            before = await self._mark_watched(action.user_id, exchange, order_id, None)
             try:
                 order = await self._call(exchange, client.cancel_order(order_id, market))
             except ExchangeError as exc:
                 await self.confirmations.mark_failed(action.id, f"{type(exc).__name__}: {exc}")
+                if before is not None:
+                    await self._mark_watched(action.user_id, exchange, order_id, before)
                 raise
         result = order_result(order) if order is not None else {"order_id": order_id}
         await self.confirmations.mark_done(action.id, result)
-        async with self.db.session() as session:
-            tracked = await orders_repo.get(session, action.user_id, exchange, order_id)
-            if tracked is not None:
-                filled = order.filled if order is not None else Decimal(tracked.filled)
-                await orders_repo.settle(
-                    session,
-                    action.user_id,
-                    exchange,
-                    order_id,
-                    filled=max(filled, Decimal(tracked.filled)),
-                    status=OrderStatus.CANCELLED.value,
-                )
         if self.on_order is not None:
             self.on_order(action.user_id, exchange)
         return order
+
+    async def _mark_watched(
+        self, user_id: int, exchange: str, order_id: str, status: str | None
+    ) -> str | None:
+        """Set a watched order's status (None: cancelled); its status before, if watched."""
+        async with self.db.session() as session:
+            tracked = await orders_repo.get(session, user_id, exchange, order_id)
+            if tracked is None:
+                return None
+            await orders_repo.settle(
+                session,
+                user_id,
+                exchange,
+                order_id,
+                filled=Decimal(tracked.filled),
+                status=status or OrderStatus.CANCELLED.value,
+            )
+            return tracked.status
 
     # --- crash recovery ---------------------------------------------------------------
     async def recover(self) -> list[Recovered]:
@@ -627,15 +639,23 @@ class TradingService:
         async with self.accounts.session(action.user_id, exchange) as client:
             if action.kind == CANCEL:
                 order_id = str(action.payload["order_id"])
-                try:
-                    order: Order | None = await self._call(exchange, client.order(order_id, market))
-                except (NotSupported, OrderNotFound):
-                    order = None
-                if order is not None and order.status.is_final:
-                    outcome = Recovered(action, order, sent=True)
-                    await self._settle(action, outcome, done=order_result(order))
+                still_open = {
+                    o.order_id: o for o in await self._call(exchange, client.open_orders(market))
+                }.get(order_id)
+                if still_open is None:
+                    try:
+                        found: Order | None = await self._call(
+                            exchange, client.order(order_id, market)
+                        )
+                    except (NotSupported, OrderNotFound):
+                        found = None
+                    outcome = Recovered(action, found, sent=True)
+                    await self._settle(action, outcome, done={"order_id": order_id})
                 else:
-                    outcome = Recovered(action, order, sent=True)
+                    outcome = Recovered(action, still_open, sent=True)
+                    await self._mark_watched(
+                        action.user_id, exchange, order_id, still_open.status.value
+                    )
                     await self._settle(action, outcome, failed="cancel not confirmed")
                 return outcome
             order = await self._find(client, action, market)

@@ -168,20 +168,24 @@ def order_line(lang: Lang, order: Order) -> str:
 
 
 def placed_text(lang: Lang, order: Order) -> str:
-    return "\n".join(
-        [
-            lang(
-                "✅ Order placed on {exchange}. Order id: <code>{order_id}</code>",
-                exchange=exchange_title(order.exchange),
-                order_id=escape(order.order_id),
-            ),
-            order_line(lang, order),
+    lines = [
+        lang(
+            "✅ Order placed on {exchange}. Order id: <code>{order_id}</code>",
+            exchange=exchange_title(order.exchange),
+            order_id=escape(order.order_id),
+        ),
+        order_line(lang, order),
+    ]
+    if order.average_price is not None and order.filled > 0:
+        lines.append(lang("Average price: {price}", price=_num(lang, order.average_price)))
+    if not order.status.is_final:
+        lines.append(
             lang(
                 "I will tell you when it fills. /orders {exchange} lists your open orders.",
                 exchange=escape(order.exchange),
-            ),
-        ]
-    )
+            )
+        )
+    return "\n".join(lines)
 
 
 def orders_text(lang: Lang, exchange: str, orders: Sequence[Order]) -> str:
@@ -310,11 +314,10 @@ def recovered_text(lang: Lang, recovered: Recovered) -> str:
             what=what,
         )
     if recovered.action.kind == "cancel":
-        if order is not None and order.status.is_final:
+        if order is None or order.status.is_final:
             return lang(
-                "After a restart I checked {what}: the order is {status}.",
+                "After a restart I checked {what}: the order is no longer open.",
                 what=what,
-                status=status_word(lang, order.status),
             )
         return lang(
             "After a restart I checked {what}: the order is still open. Cancel it again "
