@@ -19,28 +19,35 @@ import handlers
 from bot.account_events import AccountEvents
 from bot.accounts import AccountService
 from bot.alerts.service import AlertService
+from bot.broadcast import Broadcaster
 from bot.buttons import ButtonService
 from bot.charts import ChartService
 from bot.chats import ChatPreferences
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.confirmations import ConfirmationStore
 from bot.context import BotContext, Services, attach
 from bot.health import Health
 from bot.http import HttpServer
 from bot.i18n import I18n
+from bot.leader import AlertSync, Leadership
 from bot.logs import quiet_libraries
 from bot.market import MarketService
+from bot.metrics import HealthCollector, Metrics
 from bot.money import build_money
 from bot.notifier import Notifier
+from bot.operations import Operations
 from bot.prices import LastPrices
 from bot.rates import RatesService
 from bot.streams import StreamSupervisor
 from bot.trading import TradingService
+from bot.webhook import PATH as WEBHOOK_PATH
+from bot.webhook import WebhookReceiver, secret_for
 from exchanges.http import HttpPipeline
 from exchanges.models import Tick
 from exchanges.registry import account_factories, build_market_clients, stream_factories
 from exchanges.wallexpay.client import WallexPayClient
 from storage.db import Database
+from storage.repos import outbox
 from storage.secrets import Vault, load_master_keys
 
 log = logging.getLogger(__name__)
@@ -165,7 +172,30 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         "active": len(services.alerts.engine),
         "fired": services.alerts.fired_total,
     }
+    services.ops = build_operations(app, services)
     return app
+
+
+def build_operations(app: App, services: Services) -> Operations:
+    """Metrics, leadership and broadcasts (issue 9)."""
+    metrics = Metrics(
+        [c.name for c in handlers.commands.COMMANDS] + list(handlers.admin.ADMIN_COMMANDS)
+    )
+    metrics.attach(app)
+    broadcasts = Broadcaster(services.db, services.chats, handlers.admin.report_text)
+    assert services.notifier is not None
+    broadcasts.wake = services.notifier.wake
+    leadership = Leadership(services.db)
+    alert_sync = AlertSync(services.alerts)
+    depth: dict[str, int] = {}
+
+    async def refresh_depth() -> None:
+        async with services.db.session() as session:
+            depth.update(await outbox.counts(session))
+
+    metrics.watch(HealthCollector(services.health, lambda: depth, lambda: leadership.leading))
+    services.health.sections["leader"] = leadership.health
+    return Operations(metrics, leadership, broadcasts, alert_sync, before_scrape=[refresh_depth])
 
 
 def services_of(app: App) -> Services:
@@ -181,14 +211,47 @@ async def serve(
     stop: asyncio.Event,
     *,
     ready: Callable[[HttpServer], Awaitable[None] | None] | None = None,
+    webhook: bool = False,
+    webhook_secret: str | None = None,
 ) -> None:
-    """Run the bot by long polling until ``stop`` is set, then shut down cleanly."""
+    """Run the bot until ``stop`` is set, then shut down cleanly.
+
+    Updates come by long polling, or with ``webhook`` through the bot's own HTTP server
+    (``bot/webhook.py``). Every replica answers updates and drains the outbox; the
+    singletons (streams, the alert engine's ticks, account events, recovery passes,
+    broadcasts, schedulers) run only while this replica leads (``bot/leader.py``).
+    """
     services = services_of(app)
     settings = services.settings
-    http = HttpServer(services.health, settings.http_host, settings.http_port)
+    ops = services.ops
+    assert ops is not None
+    http = HttpServer(
+        services.health,
+        settings.http_host,
+        settings.http_port,
+        metrics=ops.metrics,
+        database_check=services.db.ping,
+    )
+    http.before_scrape.extend(ops.before_scrape)
     money = services.money
     assert money is not None
     http.add_route("POST", "/callbacks/wallexpay/{token}", money.callbacks.handle)
+    if webhook:
+        if not settings.public_url:
+            raise ConfigError("SARRAF_PUBLIC_URL", "is required by --webhook")
+        secret = secret_for(settings.require_token(), webhook_secret)
+        receiver = WebhookReceiver(app, secret, ops.metrics)
+        http.add_route("POST", WEBHOOK_PATH, receiver.handle)
+        http.webhook_required = True
+    # Leader duties, started in this order and stopped in reverse.
+    leadership = ops.leadership
+    leadership.add(services.alerts.start, services.alerts.stop)
+    leadership.add(services.trading.start, services.trading.stop)
+    leadership.add(services.account_events.start, services.account_events.stop)
+    leadership.add(services.streams.start, services.streams.stop)
+    leadership.add(ops.broadcasts.start, ops.broadcasts.stop)
+    if not services.db.is_sqlite:  # other replicas may change alerts
+        leadership.add(ops.alert_sync.start, ops.alert_sync.stop)
     await services.db.upgrade()
     async with app:
         me = app.bot.bot
@@ -197,16 +260,27 @@ async def serve(
         await http.start()
         money.payments.local_url = http.url
         assert app.updater is not None
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        services.health.telegram["polling"] = True
+        if webhook:
+            assert settings.public_url is not None
+            await app.bot.set_webhook(
+                settings.public_url + WEBHOOK_PATH,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            services.health.telegram["webhook"] = True
+        else:
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            services.health.telegram["polling"] = True
         await app.start()
         assert services.notifier is not None
         await services.notifier.start()
-        await services.alerts.start()
-        await services.trading.start()
-        await services.account_events.start()
-        await services.streams.start()
-        log.info("bot @%s is running", me.username)
+        await leadership.start()
+        log.info(
+            "bot @%s is running (%s, %s)",
+            me.username,
+            "webhook" if webhook else "long polling",
+            "leader" if leadership.leading else "follower",
+        )
         try:
             if ready is not None:
                 result = ready(http)
@@ -216,13 +290,11 @@ async def serve(
         finally:
             log.info("shutting down")
             services.health.telegram["polling"] = False
-            await services.streams.stop()
-            await services.alerts.stop()
-            await services.account_events.stop()
-            await services.trading.stop()
+            await leadership.stop()
             if services.notifier is not None:
                 await services.notifier.stop()
-            await app.updater.stop()
+            if app.updater.running:
+                await app.updater.stop()
             await app.stop()
             await http.stop()
             await services.close()

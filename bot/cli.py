@@ -33,27 +33,37 @@ def _install_stop(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, webhook: bool, webhook_secret: str | None) -> None:
     from bot.app import build_application, serve
 
     app = build_application(settings)
     stop = asyncio.Event()
     _install_stop(stop)
-    await serve(app, stop)
+    await serve(app, stop, webhook=webhook, webhook_secret=webhook_secret)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     setup_logging(settings.log_level_number, settings.log_format)
-    if args.webhook:
-        print("sarraf: webhook mode is not available yet; run without --webhook", file=sys.stderr)
-        return 2
+    webhook_secret = os.environ.get("SARRAF_WEBHOOK_SECRET", "").strip() or None
     try:
-        settings.require_token()
+        token = settings.require_token()
+        if args.webhook:
+            from bot.webhook import WebhookSecretError, secret_for
+
+            if not settings.public_url:
+                raise ConfigError(
+                    "SARRAF_PUBLIC_URL",
+                    "is required by --webhook: the public https URL Telegram posts updates to",
+                )
+            try:
+                secret_for(token, webhook_secret)
+            except WebhookSecretError as exc:
+                raise ConfigError("SARRAF_WEBHOOK_SECRET", str(exc)) from None
     except ConfigError as exc:
         print(f"sarraf: configuration error: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(_run(settings))
+    asyncio.run(_run(settings, args.webhook, webhook_secret))
     return 0
 
 
@@ -192,7 +202,12 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot against Telegram until SIGINT/SIGTERM")
-    run.add_argument("--webhook", action="store_true", help="webhook mode instead of long polling")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="webhook mode instead of long polling: Telegram posts updates to "
+        "SARRAF_PUBLIC_URL/telegram/webhook (several replicas may serve one bot)",
+    )
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser(
         "demo", help="the bot fully offline: sandboxes + local Telegram + a terminal chat"

@@ -20,6 +20,7 @@ from bot.i18n import I18n
 from bot.market import MarketService
 from bot.money import MoneyServices
 from bot.notifier import Notifier
+from bot.operations import Operations
 from bot.rates import RatesService
 from bot.streams import StreamSupervisor
 from bot.trading import TradingService
@@ -47,6 +48,8 @@ class Services:
     account_events: AccountEvents
     notifier: Notifier | None = None
     money: MoneyServices | None = None
+    # Operations (issue 9): metrics, leadership, broadcasts; set by bot.app.
+    ops: Operations | None = None
 
     async def close(self) -> None:
         self.charts.close()

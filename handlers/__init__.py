@@ -8,6 +8,7 @@ from telegram.ext import Application
 from handlers import (
     accounts,
     addresses,
+    admin,
     alerts,
     callbacks,
     charts,
@@ -39,6 +40,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     addresses.register(app)
     payments.register(app)
     trading.register(app)
+    admin.register(app)
     callbacks.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)

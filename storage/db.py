@@ -87,6 +87,13 @@ class Database:
         async with self._sqlite_turn, self.sessions() as session, session.begin():
             yield session
 
+    async def ping(self) -> None:
+        """One round trip (for readiness); raises when the database does not answer."""
+        from sqlalchemy import text
+
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
     async def upgrade(self) -> None:
         await asyncio.to_thread(upgrade_schema, self.url)
 

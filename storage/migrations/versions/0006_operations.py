@@ -9,6 +9,9 @@ Reserved in order so parallel work keeps one linear history; its owner fills it 
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -16,8 +19,63 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    _upgrade_operations()
 
 
 def downgrade() -> None:
-    pass
+    _downgrade_operations()
+
+
+# --- operations: leader lease (SQLite), users who started the bot, broadcasts -------------
+# (owned by the operations work: bot/leader.py, bot/broadcast.py, bot/stats.py)
+
+
+def _upgrade_operations() -> None:
+    op.create_table(
+        "leader_lease",
+        sa.Column("name", sa.String(32), primary_key=True),
+        sa.Column("holder", sa.String(128), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "bot_users",
+        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("blocked_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_table(
+        "broadcasts",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("admin_id", sa.BigInteger(), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("text", sa.String(4096), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("reported", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_broadcasts_state", "broadcasts", ["state"])
+    op.create_table(
+        "broadcast_recipients",
+        sa.Column(
+            "broadcast_id",
+            sa.Integer(),
+            sa.ForeignKey("broadcasts.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("user_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("state", sa.String(16), nullable=False),
+    )
+    op.create_index(
+        "ix_broadcast_recipients_state", "broadcast_recipients", ["broadcast_id", "state"]
+    )
+
+
+def _downgrade_operations() -> None:
+    op.drop_index("ix_broadcast_recipients_state", "broadcast_recipients")
+    op.drop_table("broadcast_recipients")
+    op.drop_index("ix_broadcasts_state", "broadcasts")
+    op.drop_table("broadcasts")
+    op.drop_table("bot_users")
+    op.drop_table("leader_lease")
