@@ -108,6 +108,9 @@ class MatchingEngine:
         self.fee_rate = fee_rate
         self.price_decimals = price_decimals
         self.max_fill: Decimal | None = None
+        # Optional per-order fee rate (maker/taker, per account or market); ``fee_rate``
+        # when None.
+        self.fee_rate_for: Callable[[SimOrder], Decimal] | None = None
         self._ids = itertools.count(first_id)
         self._books: dict[str, _Book] = {}
         self.listeners: list[Listener] = []
@@ -172,7 +175,7 @@ class MatchingEngine:
         if price is None:
             bid, ask = self.bid_ask(base, quote)
             at = ask if side == "buy" else bid
-            need = amount * at * (1 + self.fee_rate) if side == "buy" else amount
+            need = amount * at * (1 + self.rate_of(order)) if side == "buy" else amount
             self._lock(book.balances, order.quote if side == "buy" else order.base, need)
             order.price = None
             self._fill(book.balances, order, amount, at, locked_at=at, fee_in_lock=True)
@@ -238,6 +241,10 @@ class MatchingEngine:
             self.sweep()
             await asyncio.sleep(interval)
 
+    def rate_of(self, order: SimOrder) -> Decimal:
+        """The fee rate charged on ``order``'s fills."""
+        return self.fee_rate if self.fee_rate_for is None else self.fee_rate_for(order)
+
     def _match(self, balances: Balances, order: SimOrder) -> bool:
         last = self.last(order.base, order.quote)
         triggered = False
@@ -270,13 +277,14 @@ class MatchingEngine:
         fee_in_lock: bool = False,
     ) -> None:
         quote_amount = amount * price
+        rate = self.rate_of(order)
         if order.side == "buy":
-            fee = (amount * self.fee_rate).quantize(Decimal("1e-12"), ROUND_DOWN)
-            spent_lock = amount * locked_at * ((1 + self.fee_rate) if fee_in_lock else 1)
+            fee = (amount * rate).quantize(Decimal("1e-12"), ROUND_DOWN)
+            spent_lock = amount * locked_at * ((1 + rate) if fee_in_lock else 1)
             self._spend(balances, order.quote, spent_lock, refund=spent_lock - quote_amount)
             self._credit(balances, order.base, amount - fee)
         else:
-            fee = (quote_amount * self.fee_rate).quantize(Decimal("1e-12"), ROUND_DOWN)
+            fee = (quote_amount * rate).quantize(Decimal("1e-12"), ROUND_DOWN)
             self._spend(balances, order.base, amount)
             self._credit(balances, order.quote, quote_amount - fee)
         order.filled += amount

@@ -21,6 +21,42 @@ Choices where the document is silent:
   (``0.00300000`` → 0.3 %); the level is how many thresholds of ``metaData.levels``
   (TMN markets) or ``metaData.coin_levels`` (others) the market's
   ``recent_days_sum`` has reached.
+- Trading (the document's "orders and trades" part):
+  - ``place_order`` sends ``POST /v1/account/orders`` with a JSON body (as every
+    example does; the tables say "Query Parameters", which Laravel reads alike):
+    ``price`` (limit orders only — a market order's price is the book's, so none is
+    sent although the table marks it required), ``quantity``, ``side`` (``buy`` /
+    ``sell``), ``symbol``, ``type`` (``limit``/``market``) and ``client_id``. Numbers
+    are strings with at most the market's places (``baseAssetPrecision`` for the
+    quantity, ``quotePrecision`` for the price; TMN prices are whole): more places
+    raise ``BadPrecision`` before anything is sent. Placing is never retried.
+  - The order's id is its ``clientOrderId`` (the cancel call takes it). The bot's
+    client order id goes as ``client_id`` (the document: unique; Wallex makes one up
+    when none is sent), so ``client_order_ids`` is True.
+  - There is no lookup of one order in the document. ``order``/``order_by_client_id``
+    look among the open orders; a filled or cancelled order is ``OrderNotFound`` /
+    None, so recovery after a crash finds open orders only.
+  - ``openOrders`` requires ``symbol``. Without a market, ``open_orders`` asks every
+    market whose base or quote the account has locked (only those can hold an open
+    order), read from ``/v1/account/balances`` and ``/v1/markets``.
+  - ``cancel_order`` sends ``DELETE /v1/account/orders`` with ``{"clientOrderId": …}``
+    and returns the order's state from the answer (an already filled order comes
+    back ``FILLED``, as in the document's example).
+  - ``fills``: ``/v1/account/trades`` (``symbol`` when a market is given); the rows
+    carry no order id (``Fill.order_id`` is "").
+  - ``trading_fee``: the market's entry of ``/v1/account/fee``.
+  - Errors: none are documented. Laravel's 422 reasons and a 400's message are read
+    by their words (``parse.trading_error``): places → ``BadPrecision``, "at least" →
+    ``BelowMinimum``, insufficient balance → ``InsufficientFunds``, "not active" →
+    ``MarketClosed``, an unknown ``clientOrderId`` → ``OrderNotFound``.
+  - Withdrawals: the document has no withdrawal endpoint, so ``withdraw`` stays
+    ``NotSupported`` (``trading.notes`` says so). Nor a deposit history.
+- Private stream: the document says the ``stream_key`` comes with "the output of the
+  login method", which it does not document; the client reads ``stream_key`` from
+  the profile answer (the same user object) and subscribes ``{"channel":
+  stream_key}``. A profile without one makes ``connect`` raise ``NotSupported``. The
+  pushes are not documented either ("all updates of your account"): ``{"type":
+  "order"|"balance"|"trade", "data": <the REST shape>}`` is read (``stream.py``).
 - Deposit address: the wallet endpoint takes no network parameter and lists every
   network (``ERC20``, ``TRC20`` …); the client picks the one asked for (case
   ignored) or, with none asked, the first open for deposits in Wallex's order. The
@@ -29,23 +65,58 @@ Choices where the document is silent:
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from exchanges.accounts import AccountClient
 from exchanges.credentials import CredentialField, Credentials, Secret
-from exchanges.errors import AuthenticationError, RejectedRequest
+from exchanges.errors import AuthenticationError, BadPrecision, OrderNotFound, RejectedRequest
 from exchanges.http import HttpPipeline
-from exchanges.models import AccountCheck, AccountProfile, Balance, DepositAddress
+from exchanges.models import (
+    AccountCheck,
+    AccountProfile,
+    Balance,
+    DepositAddress,
+    Fee,
+    Fill,
+    Market,
+    Order,
+    OrderRequest,
+    OrderType,
+    TradingCapabilities,
+)
+from exchanges.streams import AccountStream
 from exchanges.wallex import auth, parse
+
+ORDERS = "/v1/account/orders"
+OPEN_CONCURRENCY = 4
 
 
 class WallexAccount(AccountClient):
     name = "wallex"
     title = "Wallex"
     credential_fields = (CredentialField(name="token", label="API token", secret=True),)
+    trading = TradingCapabilities(
+        limit_orders=True,
+        market_orders=True,
+        stop_limit_orders=False,
+        cancel=True,
+        open_orders=True,
+        client_order_ids=True,
+        withdraw=False,
+        deposits_history=False,
+        account_events="stream",
+        notes=(
+            "withdrawals: the Wallex API document has no withdrawal endpoint",
+            "deposits history: the Wallex API document has none",
+            "order lookup: only open orders can be looked up",
+        ),
+    )
 
     @classmethod
     def from_token(
@@ -88,3 +159,91 @@ class WallexAccount(AccountClient):
         profile = await self._get("/v1/account/profile")
         fee = await self._get("/v1/account/fee")
         return parse.profile(profile, fee)
+
+    # --- trading --------------------------------------------------------------------
+    async def _send(self, method: str, path: str, body: dict[str, str]) -> Any:
+        headers = {**self._headers(), "Content-Type": "application/json"}
+        reply = await self.http.request(
+            method, path, headers=headers, data=json.dumps(body), idempotent=False
+        )
+        return parse.trading_result(reply)
+
+    async def _read(self, path: str, params: dict[str, str]) -> Any:
+        reply = await self.http.request("GET", path, params=params, headers=self._headers())
+        return parse.trading_result(reply)
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        market = request.market
+        body: dict[str, str] = {}
+        if request.type is OrderType.STOP_LIMIT:
+            raise RejectedRequest(self.name, "Wallex has no stop-limit orders")
+        if request.price is not None:
+            body["price"] = decimal_text(request.price, market.price_decimals, "price")
+        body["quantity"] = decimal_text(request.amount, market.amount_decimals, "amount")
+        body["side"] = request.side.value
+        body["symbol"] = market.symbol
+        body["type"] = "market" if request.price is None else "limit"
+        if request.client_order_id:
+            body["client_id"] = request.client_order_id
+        return parse.order(await self._send("POST", ORDERS, body))
+
+    async def cancel_order(self, order_id: str, market: Market | None = None) -> Order | None:
+        return parse.order(await self._send("DELETE", ORDERS, {"clientOrderId": order_id}))
+
+    async def _open_of(self, symbol: str) -> list[Order]:
+        return parse.open_orders(await self._read("/v1/account/openOrders", {"symbol": symbol}))
+
+    async def open_orders(self, market: Market | None = None) -> Sequence[Order]:
+        if market is not None:
+            return await self._open_of(market.symbol)
+        locked = {b.currency for b in await self.balances() if b.locked > 0}
+        if not locked:
+            return []
+        listed = parse.markets(parse.result(await self.http.request("GET", "/v1/markets")))
+        symbols = [m.symbol for m in listed if m.base in locked or m.quote in locked]
+        gate = asyncio.Semaphore(OPEN_CONCURRENCY)
+
+        async def one(symbol: str) -> list[Order]:
+            async with gate:
+                return await self._open_of(symbol)
+
+        found = await asyncio.gather(*(one(s) for s in symbols))
+        return [o for group in found for o in group]
+
+    async def order(self, order_id: str, market: Market | None = None) -> Order:
+        for found in await self.open_orders(market):
+            if found.order_id == order_id:
+                return found
+        raise OrderNotFound(self.name, "not among the open orders")
+
+    async def order_by_client_id(self, client_order_id: str) -> Order | None:
+        try:
+            return await self.order(client_order_id)
+        except OrderNotFound:
+            return None
+
+    async def fills(self, market: Market | None = None, limit: int = 50) -> Sequence[Fill]:
+        params = {"symbol": market.symbol} if market is not None else {}
+        return parse.fills(await self._read("/v1/account/trades", params))[:limit]
+
+    async def trading_fee(self, market: Market) -> Fee | None:
+        return parse.market_fee(await self._get("/v1/account/fee"), market.symbol)
+
+    async def stream_key(self) -> str | None:
+        """The private channel's key (the profile's ``stream_key``), or None."""
+        return parse.stream_key(await self._get("/v1/account/profile"))
+
+    def account_stream(self, stream_url: str) -> AccountStream:
+        from exchanges.wallex.stream import WallexAccountStream
+
+        return WallexAccountStream(stream_url, self.stream_key, clock=self.clock)
+
+
+def decimal_text(value: Decimal, places: int, what: str) -> str:
+    """``value`` as plain decimal text with at most ``places`` places (trailing zeros
+    dropped); ``BadPrecision`` when it has more."""
+    if not value.is_finite() or value <= 0:
+        raise BadPrecision("wallex", f"the {what} must be a positive number")
+    if value.quantize(Decimal(1).scaleb(-max(places, 0))) != value:
+        raise BadPrecision("wallex", f"the {what} {value} has more than {places} decimal places")
+    return format(value.normalize(), "f")

@@ -9,7 +9,13 @@ from typing import Any
 
 from exchanges.errors import (
     AuthenticationError,
+    BadPrecision,
     BadResponse,
+    BelowMinimum,
+    InsufficientFunds,
+    InvalidOrder,
+    MarketClosed,
+    OrderNotFound,
     RejectedRequest,
     UnknownSymbol,
     UnsupportedInterval,
@@ -17,14 +23,19 @@ from exchanges.errors import (
 from exchanges.http import HttpReply
 from exchanges.models import (
     AccountCheck,
+    AccountEvent,
     AccountProfile,
     Balance,
     BookLevel,
     Candle,
     DepositAddress,
     Fee,
+    Fill,
     Market,
+    Order,
     OrderBook,
+    OrderStatus,
+    OrderType,
     Side,
     Tick,
     Ticker,
@@ -437,3 +448,196 @@ def stream_tick(symbol: str, kind: str, payload: Any, now: datetime) -> Tick:
             ask=_opt_stream_price(symbol, data.get("askPrice"), "askPrice"),
         )
     raise BadResponse(NAME, f"unknown channel kind {kind!r}")
+
+
+# --- trading --------------------------------------------------------------------------
+ORDER_STATUSES: dict[str, OrderStatus] = {
+    "NEW": OrderStatus.OPEN,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELED": OrderStatus.CANCELLED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "PENDING_CANCEL": OrderStatus.CANCELLED,
+    "EXPIRED": OrderStatus.CANCELLED,
+    "REJECTED": OrderStatus.REJECTED,
+}
+
+
+def trading_error(reply: HttpReply) -> Exception | None:
+    """The error of a refused trading call, or None when it succeeded.
+
+    The document shows no error. Validation refusals are Laravel's 422 with reasons per
+    field; other refusals a 400 with a ``message``. The reasons' words decide: places
+    → ``BadPrecision``; "at least"/minimum → ``BelowMinimum``; insufficient balance →
+    ``InsufficientFunds``; a market "not active" → ``MarketClosed``; an unknown
+    ``clientOrderId`` → ``OrderNotFound``; an unknown symbol → ``UnknownSymbol``; any
+    other refusal of an order ``InvalidOrder``, with Wallex's own words."""
+    if reply.status in (401, 403):
+        private_result(reply)
+    body = reply.json(NAME)
+    envelope = as_mapping(NAME, body, "answer")
+    if envelope.get("success") is True and reply.status < 400:
+        return None
+    if reply.status >= 500:
+        return RejectedRequest(NAME, str(envelope.get("message") or "server error"))
+    message = str(envelope.get("message") or "request refused")
+    details = envelope.get("result")
+    fields: list[str] = []
+    reasons: list[str] = []
+    if isinstance(details, Mapping):
+        for key, value in details.items():
+            fields.append(str(key))
+            if isinstance(value, list):
+                reasons.extend(str(r) for r in value)
+    text = " ".join(reasons) if reasons else message
+    lowered = text.lower()
+    if "symbol" in fields:
+        return UnknownSymbol(NAME, "?")
+    if "clientOrderId" in fields and "invalid" in lowered:
+        return OrderNotFound(NAME, text)
+    if "decimal places" in lowered:
+        return BadPrecision(NAME, text)
+    if "insufficient" in lowered:
+        return InsufficientFunds(NAME, text)
+    if "at least" in lowered or "minimum" in lowered:
+        return BelowMinimum(NAME, text)
+    if "not active" in lowered or "closed" in lowered:
+        return MarketClosed(NAME, text)
+    return InvalidOrder(NAME, text)
+
+
+def trading_result(reply: HttpReply) -> Any:
+    error = trading_error(reply)
+    if error is not None:
+        raise error
+    return field(NAME, as_mapping(NAME, reply.json(NAME), "answer"), "result")
+
+
+def _word_side(value: Any) -> Side:
+    if isinstance(value, str) and value.strip().upper() in ("BUY", "SELL"):
+        return Side.BUY if value.strip().upper() == "BUY" else Side.SELL
+    raise BadResponse(NAME, "field 'side' is not BUY or SELL")
+
+
+def order(raw: Any) -> Order:
+    """An order of the place/cancel answers or of ``openOrders``.
+
+    ``clientOrderId`` is the order's id (the cancel call takes it). A status of ``NEW``
+    with some ``executedQty`` is partly filled. ``transactTime`` is in seconds (the
+    example's 1624846226). ``fills``, where the answer lists them (``price``,
+    ``quantity``, ``fee``, ``feeAsset``), give the average price and the fee.
+    """
+    data = as_mapping(NAME, raw, "order")
+    client_id = field(NAME, data, "clientOrderId")
+    if not isinstance(client_id, str) or not client_id:
+        raise BadResponse(NAME, "field 'clientOrderId' is empty")
+    kind_raw = str(field(NAME, data, "type")).strip().upper()
+    if kind_raw not in ("LIMIT", "MARKET"):
+        raise BadResponse(NAME, "field 'type' is not LIMIT or MARKET")
+    kind = OrderType.LIMIT if kind_raw == "LIMIT" else OrderType.MARKET
+    amount = to_decimal(NAME, field(NAME, data, "origQty"), "origQty")
+    filled = to_decimal(NAME, data.get("executedQty", "0"), "executedQty")
+    status = ORDER_STATUSES.get(str(field(NAME, data, "status")).strip().upper())
+    if status is None:
+        raise BadResponse(NAME, "field 'status' is not an order state")
+    if status is OrderStatus.OPEN and filled > 0:
+        status = OrderStatus.PARTIALLY_FILLED
+    price = _plain_or_none(opt_decimal(NAME, data.get("price"), "price"))
+    spent = Decimal(0)
+    fee: Decimal | None = None
+    fee_currency: str | None = None
+    got = Decimal(0)
+    for item in as_list(NAME, data.get("fills") or [], "fills"):
+        f = as_mapping(NAME, item, "fill")
+        qty = to_decimal(NAME, field(NAME, f, "quantity"), "quantity")
+        got += qty
+        spent += qty * to_decimal(NAME, field(NAME, f, "price"), "price")
+        if f.get("fee") is not None:
+            fee = (fee or Decimal(0)) + to_decimal(NAME, f["fee"], "fee")
+            fee_currency = str(f.get("feeAsset") or "") or None
+    stamp = data.get("transactTime")
+    return Order(
+        exchange=NAME,
+        order_id=client_id,
+        symbol=str(field(NAME, data, "symbol")),
+        side=_word_side(field(NAME, data, "side")),
+        type=kind,
+        amount=_plain(amount),
+        filled=_plain(filled),
+        status=status,
+        price=price if kind is OrderType.LIMIT else None,
+        average_price=_plain(spent / got) if got else None,
+        client_order_id=client_id,
+        created_at=from_timestamp(NAME, stamp, "transactTime") if stamp is not None else None,
+        fee=fee,
+        fee_currency=fee_currency,
+    )
+
+
+def _plain_or_none(value: Decimal | None) -> Decimal | None:
+    return _plain(value) if value else None
+
+
+def open_orders(result: Any) -> list[Order]:
+    return [order(o) for o in as_list(NAME, field(NAME, result, "orders"), "orders")]
+
+
+def fills(result: Any) -> list[Fill]:
+    """``AccountLatestTrades``, newest first. Its rows have no order id (``""``)."""
+    out = []
+    for raw in as_list(NAME, field(NAME, result, "AccountLatestTrades"), "trades"):
+        row = as_mapping(NAME, raw, "trade")
+        is_buyer = field(NAME, row, "isBuyer")
+        if not isinstance(is_buyer, bool):
+            raise BadResponse(NAME, "field 'isBuyer' is not true or false")
+        fee_asset = row.get("feeAsset")
+        out.append(
+            Fill(
+                exchange=NAME,
+                order_id="",
+                symbol=str(field(NAME, row, "symbol")),
+                side=Side.BUY if is_buyer else Side.SELL,
+                price=_plain(to_decimal(NAME, field(NAME, row, "price"), "price")),
+                amount=_plain(to_decimal(NAME, field(NAME, row, "quantity"), "quantity")),
+                time=parse_iso_time(NAME, field(NAME, row, "timestamp"), "timestamp"),
+                fee=opt_decimal(NAME, row.get("fee"), "fee"),
+                fee_currency=str(fee_asset) if fee_asset else None,
+            )
+        )
+    out.sort(key=lambda f: f.time, reverse=True)
+    return out
+
+
+def market_fee(result: Any, symbol: str) -> Fee | None:
+    """The account's fee on one market, from ``/v1/account/fee``; None if unlisted."""
+    return next((f for f in fees(result) if f.market == symbol), None)
+
+
+def stream_key(profile: Any) -> str | None:
+    """The private channel's key, where the profile answer carries ``stream_key``."""
+    data = as_mapping(NAME, profile, "profile")
+    key = data.get("stream_key")
+    return key if isinstance(key, str) and key.strip() else None
+
+
+def account_event(payload: Any, now: datetime) -> AccountEvent | None:
+    """One push of the private channel: ``{"type": "order"|"balance"|"trade", "data":
+    …}`` with ``data`` shaped as the REST answers shape it. Trades are not events of
+    their own (the order push that comes with them carries the new fill)."""
+    message = as_mapping(NAME, payload, "event")
+    kind = message.get("type")
+    data = message.get("data")
+    if kind == "order":
+        return AccountEvent(exchange=NAME, kind="order", order=order(data), time=now)
+    if kind == "balance":
+        entry = as_mapping(NAME, data, "balance")
+        total = to_decimal(NAME, field(NAME, entry, "value"), "value")
+        locked = to_decimal(NAME, field(NAME, entry, "locked"), "locked")
+        currency = str(field(NAME, entry, "asset")).upper()
+        return AccountEvent(
+            exchange=NAME,
+            kind="balance",
+            balances=(Balance(currency=currency, available=total - locked, locked=locked),),
+            time=now,
+        )
+    return None

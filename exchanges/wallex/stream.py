@@ -25,6 +25,8 @@ Choices where the document is silent:
   for upstream data either.
 - ``@trade`` ticks carry no bid/ask; ``@marketCap`` ticks carry both. Tick times are
   the receiving clock's, as the payloads' own times are not documented.
+
+``WallexAccountStream`` (below) is the private ``stream_key`` channel of one account.
 """
 
 from __future__ import annotations
@@ -33,14 +35,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any
 
 import socketio
 
-from exchanges.errors import BadResponse, ExchangeUnavailable, RequestTimeout
-from exchanges.models import Tick
-from exchanges.streams import MarketStream, StreamClosed
+from exchanges.errors import BadResponse, ExchangeUnavailable, NotSupported, RequestTimeout
+from exchanges.models import AccountEvent, Tick
+from exchanges.streams import AccountStream, MarketStream, StreamClosed
 from exchanges.wallex import parse
 
 log = logging.getLogger(__name__)
@@ -210,3 +212,108 @@ class WallexStream(MarketStream):
             if item.symbol in self._symbols:
                 yield item
         raise StreamClosed(self.name, self._reason)
+
+
+class WallexAccountStream(AccountStream):
+    """One account's private Socket.IO channel (the document's ``stream_key``).
+
+    ``connect`` reads the key (``key_source``: the profile call of the account
+    client), opens the socket like ``WallexStream`` and emits ``subscribe`` with
+    ``{"channel": <stream_key>}``. Nothing is acknowledged (as for the public
+    channels). Pushes arrive under an event named by the key, or as ``Broadcaster``
+    (key, payload); each becomes an ``AccountEvent`` (``parse.account_event``). A push
+    that cannot be read is skipped with a WARNING that names neither the key nor the
+    payload. The key is never logged: it opens the account's private data.
+    """
+
+    name = "wallex"
+
+    def __init__(
+        self,
+        url: str,
+        key_source: Callable[[], Awaitable[str | None]],
+        *,
+        clock: Callable[[], float] = time.time,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._key_source = key_source
+        self.clock = clock
+        self.connect_timeout = connect_timeout
+        self._key: str | None = None
+        self._sio: socketio.AsyncClient | None = None
+        self._queue: asyncio.Queue[AccountEvent | None] = asyncio.Queue()
+        self._ended = False
+
+    def __repr__(self) -> str:
+        return f"WallexAccountStream({self.url!r})"
+
+    async def connect(self) -> None:
+        if self._sio is not None:
+            return
+        key = await self._key_source()
+        if not key:
+            raise NotSupported(self.name, "the account's profile carries no stream_key")
+        self._key = key
+        sio = socketio.AsyncClient(reconnection=False, logger=False, engineio_logger=False)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on(BROADCASTER, self._on_broadcaster)
+        sio.on("*", self._on_event)
+        self._sio = sio
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                await sio.connect(
+                    self.url,
+                    transports=["websocket"],
+                    socketio_path=SOCKETIO_PATH,
+                    wait_timeout=self.connect_timeout,
+                )
+                await sio.emit("subscribe", {"channel": key})
+        except TimeoutError:
+            await self.close()
+            raise RequestTimeout(self.name, "the private stream did not open in time") from None
+        except socketio.exceptions.SocketIOError:
+            await self.close()
+            raise ExchangeUnavailable(self.name, "cannot open the private stream") from None
+
+    async def close(self) -> None:
+        sio, self._sio = self._sio, None
+        if sio is not None:
+            with contextlib.suppress(Exception):
+                await sio.disconnect()
+        self._end()
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self._queue.put_nowait(None)
+
+    async def _on_disconnect(self, reason: Any = None) -> None:
+        log.info("wallex private stream: disconnected")
+        self._end()
+
+    async def _on_broadcaster(self, *args: Any) -> None:
+        if len(args) >= 2 and isinstance(args[0], str):
+            self._receive(args[0], args[1])
+
+    async def _on_event(self, event: str, *args: Any) -> None:
+        self._receive(event, args[0] if args else None)
+
+    def _receive(self, channel: str, payload: Any) -> None:
+        if self._key is None or channel != self._key:
+            return
+        try:
+            event = parse.account_event(payload, parse.utc_now(self.clock()))
+        except BadResponse as exc:
+            log.warning("wallex private stream: skipped a malformed push: %s", exc.message)
+            return
+        if event is not None:
+            self._queue.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[AccountEvent]:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                self._queue.put_nowait(None)
+                raise StreamClosed(self.name, "the private stream ended")
+            yield item

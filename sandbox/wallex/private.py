@@ -5,6 +5,11 @@ and ``/v1/account/wallets/{currency}``, each in the document's own shapes (balan
 with ``value`` as the *total* and ``locked``; fee rates as fractions per market plus
 ``default`` and ``metaData``; wallets per network with ``deposit_availability``).
 
+The private Socket.IO channel: the document says its ``stream_key`` is in "the
+output of the login method", which it does not document; the login answer and the
+profile describe the same user, so the sandbox puts ``stream_key`` in the profile's
+``result`` (one per account, ``DEMO_STREAM_KEY`` for the demo).
+
 Authentication is the document's only scheme: ``Authorization: Bearer <token>`` on
 every private call, nothing signed. The document shows no error body; Wallex runs on
 Laravel, whose API guard answers a missing header, another scheme (``x-api-key``,
@@ -31,6 +36,7 @@ UNAUTHENTICATED: dict[str, Any] = {"success": False, "message": "Unauthenticated
 
 DEMO_TOKEN = "wallex-sandbox-demo-token-7f3a9c2e51b84d06"
 """The demo account's API token (``sarraf demo`` connects with it)."""
+DEMO_STREAM_KEY = "wallex-sandbox-demo-stream-key-2b6e0d9a"
 
 ASSET_NAMES: dict[str, str] = {
     "BTC": "بیت کوین",
@@ -106,6 +112,8 @@ class WallexAccountState:
     recent_days_sum_coin: Decimal = Decimal("0")
     tmn_fees: tuple[Decimal, Decimal] = (Decimal("0.003"), Decimal("0.004"))
     coin_fees: tuple[Decimal, Decimal] = (Decimal("0.002"), Decimal("0.002"))
+    # The account's private Socket.IO channel (``{"channel": stream_key}``).
+    stream_key: str = field(default_factory=lambda: secrets.token_hex(20))
 
 
 def made_up_address(token: str, coin: str, network: str) -> str:
@@ -141,8 +149,11 @@ class WallexPrivate:
         self.market_symbols = dict(market_symbols)
         self.accounts: dict[str, WallexAccountState] = {}
         self._next_client_id = 1000
+        # Told of every new account (the trading engine books its balances).
+        self.on_account: Callable[[WallexAccountState], None] | None = None
         self.demo = self.add_account(
             DEMO_TOKEN,
+            stream_key=DEMO_STREAM_KEY,
             first_name="Sara",
             last_name="Demo",
             email="sara.demo@example.com",
@@ -166,6 +177,7 @@ class WallexPrivate:
         mobile_number: str = "09123456789",
         balances: Mapping[str, tuple[str | Decimal, str | Decimal]] | None = None,
         wallets: Mapping[str, list[WalletNetwork]] | None = None,
+        stream_key: str | None = None,
     ) -> WallexAccountState:
         """A new account holding ``balances`` (asset → (available, locked)); every
         known asset is listed, at zero when not given. Each coin gets a made-up
@@ -191,8 +203,15 @@ class WallexPrivate:
             balances=held,
             wallets=coin_wallets,
         )
+        if stream_key is not None:
+            account.stream_key = stream_key
         self.accounts[token] = account
+        if self.on_account is not None:
+            self.on_account(account)
         return account
+
+    def by_stream_key(self, key: str) -> WallexAccountState | None:
+        return next((a for a in self.accounts.values() if a.stream_key == key), None)
 
     def revoke(self, token: str) -> None:
         """The user deleted the token on Wallex: it is unknown from now on."""
@@ -213,6 +232,9 @@ class WallexPrivate:
         if scheme.lower() != "bearer" or not token or token != token.strip():
             return None
         return self.accounts.get(token)
+
+    def guard(self, handler: PrivateHandler) -> Handler:
+        return self._private(handler)
 
     def _private(self, handler: PrivateHandler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
@@ -276,6 +298,7 @@ class WallexPrivate:
                 },
                 "created_at": a.created_at,
                 "updated_at": a.created_at,
+                "stream_key": a.stream_key,
             }
         )
 

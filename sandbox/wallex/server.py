@@ -12,12 +12,17 @@ with HTTP 422 and ``{"success": false, "message": "The given data was invalid.",
 a real error shape to map. ``udf/history`` follows the UDF convention the path names:
 ``{"s": "no_data"}`` when the range holds no candle.
 
-Private endpoints (token accounts, ``DEMO_TOKEN``) live in ``private.py``; the
-Socket.IO market stream at ``/socket.io`` in ``socket.py``.
+Private endpoints (token accounts, ``DEMO_TOKEN``) live in ``private.py``, orders and
+own trades in ``trading.py`` (matched by ``sandbox.matching`` against the simulated
+market; the engine sweeps in the background while the app runs); the Socket.IO
+market stream and the private ``stream_key`` channel at ``/socket.io`` in
+``socket.py``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,8 +32,10 @@ from aiohttp import web
 
 from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket, quantize
+from sandbox.matching import MatchingEngine
 from sandbox.wallex.private import DEMO_TOKEN, WallexAccountState, WallexPrivate
 from sandbox.wallex.socket import Emission, WallexSocket
+from sandbox.wallex.trading import WallexTrading
 from sandbox.wire import json_response
 
 __all__ = ["DEMO_TOKEN", "MARKETS", "WallexMarket", "WallexSandbox"]
@@ -103,6 +110,22 @@ class WallexSandbox:
         self.markets = {m.symbol: m for m in MARKETS}
         self.private = WallexPrivate({m.symbol: m.quote for m in MARKETS})
         self.socket = WallexSocket(market, self.markets, venue=VENUE)
+        self.engine = MatchingEngine(
+            market,
+            VENUE,
+            price_decimals=lambda b, q: self.markets[b + q].quote_precision,
+        )
+        self.trading = WallexTrading(
+            self.engine,
+            self.markets,
+            self.private.accounts,
+            on_event=lambda account, events: self.socket.push_private(account.stream_key, events),
+        )
+        self.private.on_account = self.trading.bind
+        for account in self.private.accounts.values():
+            self.trading.bind(account)
+        self.socket.private_channel = lambda key: self.private.by_stream_key(key) is not None
+        self._sweeper: asyncio.Task[None] | None = None
 
     # --- accounts (private.py) ------------------------------------------------------
     @property
@@ -144,8 +167,21 @@ class WallexSandbox:
         app.router.add_get("/v1/trades", self.trades)
         app.router.add_get("/v1/udf/history", self.history)
         self.private.add_routes(app)
+        self.trading.add_routes(app, self.private.guard)
         self.socket.attach(app)
+        app.on_startup.append(self._start_matching)
+        app.on_cleanup.append(self._stop_matching)
         return app
+
+    async def _start_matching(self, app: web.Application) -> None:
+        self._sweeper = asyncio.create_task(self.engine.run(0.2), name="wallex-sandbox-matching")
+
+    async def _stop_matching(self, app: web.Application) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
 
     def _market(self, request: web.Request) -> WallexMarket | web.Response:
         symbol = request.query.get("symbol")

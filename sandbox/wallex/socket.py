@@ -18,6 +18,11 @@ Where the document is silent, the sandbox chooses:
   (0.5) and emits when its price changed since its last emission (a new channel
   counts as changed); prices are the SimulatedMarket's at its own clock.
 
+The private channel: ``subscribe`` with ``{"channel": <stream_key>}`` (an account's
+key, ``private_channel`` tells which are valid) joins that account's channel; its
+events are emitted like the public ones (an event named by the channel, or
+``Broadcaster``), by ``push_private`` (the trading part calls it on every change).
+
 Test hooks: ``push(symbol)``, ``push_raw(channel, payload)``, ``drop_connections()``,
 ``silent``, ``subscriptions`` (channels per connected client) and the ``wait_*``
 helpers, which wait on a condition instead of sleeping.
@@ -29,7 +34,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -94,6 +99,9 @@ class WallexSocket:
         self.interval = interval
         self.silent = False
         self.broadcaster = False
+        # Whether a channel name is an account's stream key.
+        self.private_channel: Callable[[str], bool] = lambda channel: False
+        self._private_sends: set[asyncio.Task[None]] = set()
         self.subscriptions: dict[str, set[str]] = {}
         self.emitted: list[Emission] = []
         self.rejected: list[Any] = []
@@ -143,6 +151,8 @@ class WallexSocket:
     def _channel_of(self, data: Any) -> str | None:
         if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
             return None
+        if "@" not in data["channel"] and self.private_channel(data["channel"]):
+            return str(data["channel"])
         symbol, at, kind = data["channel"].partition("@")
         if not at or symbol not in self.markets or kind not in KINDS:
             return None
@@ -152,6 +162,7 @@ class WallexSocket:
         channel = self._channel_of(data)
         if channel is None:
             self.rejected.append(data)
+            await self._notify()
             return
         await self.sio.enter_room(sid, channel)
         self.subscriptions.setdefault(sid, set()).add(channel)
@@ -183,8 +194,8 @@ class WallexSocket:
                 self._changed.notify_all()
 
     async def wait_for(self, predicate: Any, timeout: float = 5.0) -> None:
-        """Wait until ``predicate()`` holds (re-checked on every (un)subscription and
-        (dis)connection); TimeoutError after ``timeout`` seconds."""
+        """Wait until ``predicate()`` holds (re-checked on every (un)subscription, refused
+        subscription and (dis)connection); TimeoutError after ``timeout`` seconds."""
         assert self._changed is not None, "the socket server is not started"
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(predicate)
@@ -256,8 +267,8 @@ class WallexSocket:
         return f"{payload.get('lastPrice')}|{payload.get('bidPrice')}|{payload.get('askPrice')}"
 
     # --- emitting -----------------------------------------------------------------
-    async def _emit(self, channel: str, payload: Any) -> Emission | None:
-        if self.silent:
+    async def _emit(self, channel: str, payload: Any, *, private: bool = False) -> Emission | None:
+        if self.silent and not private:
             return None
         if self.broadcaster:
             emission = Emission(channel, payload, "Broadcaster")
@@ -282,6 +293,24 @@ class WallexSocket:
                 out.append(emission)
         return out
 
+    def push_private(self, channel: str, payloads: list[Any]) -> None:
+        """Emit ``payloads`` in order on a private channel (callable from sync code:
+        the emits run on one scheduled task); nothing when nobody listens."""
+        if not self.subscribers(channel):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        async def send() -> None:
+            for payload in payloads:
+                await self._emit(channel, payload, private=True)
+
+        task = loop.create_task(send())
+        self._private_sends.add(task)
+        task.add_done_callback(self._private_sends.discard)
+
     async def push_raw(self, channel: str, payload: Any) -> Emission | None:
         """Emit anything to a channel's subscribers (malformed payloads, for tests)."""
         return await self._emit(channel, payload)
@@ -296,6 +325,8 @@ class WallexSocket:
         price differs from its last emission."""
         out = []
         for channel in sorted(self.channels()):
+            if "@" not in channel:
+                continue  # a private channel: pushed by push_private only
             payload = self.payload(channel)
             key = self._key(channel, payload)
             if self._last.get(channel) == key:
