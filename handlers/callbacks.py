@@ -2,6 +2,8 @@
 
 Every press is answered (Telegram shows a spinner until then). A press by someone else,
 a second press, or a press after expiry gets a short sentence and changes nothing.
+Callback data is untrusted: data the bot never issued (any client can send some, with or
+without our prefix) gets the same "expired or not yours" answer and nothing else.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def action(name: str) -> Callable[[Action], Action]:
 
 def refusal_text(lang: Lang, refusal: Refusal) -> str:
     return {
-        Refusal.UNKNOWN: lang("This button is no longer valid."),
+        Refusal.UNKNOWN: lang("This button has expired or is not yours."),
         Refusal.NOT_YOURS: lang("This button belongs to someone else."),
         Refusal.EXPIRED: lang("This button has expired. Send the command again."),
         Refusal.USED: lang("This was already answered."),
@@ -56,5 +58,15 @@ async def on_press(update: Update, context: BotContext) -> None:
     await handler(update, context, result)
 
 
+async def on_forged(update: Update, context: BotContext) -> None:
+    """Callback data without our prefix: no button of ours carries it."""
+    query = update.callback_query
+    if query is None:
+        return
+    lang = await lang_for(update, context)
+    await query.answer(refusal_text(lang, Refusal.UNKNOWN), show_alert=True)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(on_press, pattern=f"^{PREFIX}"))
+    app.add_handler(CallbackQueryHandler(on_forged))

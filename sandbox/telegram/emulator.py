@@ -511,6 +511,24 @@ class TelegramEmulator:
             raise ValueError(f"#{message_id} was not sent by a bot")
         return self.world.press(user, owner, dialog, message, data)
 
+    async def press_forged(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        data: str,
+        *,
+        bot: str | None = None,
+    ) -> str:
+        """A callback query with ``data`` the message's buttons may not carry at all: any
+        client can send one (fault tests). Returns the callback query id."""
+        user = self.world.user(user_id)
+        dialog = self._dialog(chat_id, bot)
+        message = dialog.live(message_id)
+        if message is None:
+            raise ValueError(f"chat {chat_id} has no message #{message_id}")
+        return self.world.press(user, self._bot(bot), dialog, message, data)
+
     # -- observing --------------------------------------------------------------------------
 
     def transcript(self, chat_id: int, *, bot: str | None = None) -> list[dict[str, Any]]:
