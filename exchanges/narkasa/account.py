@@ -87,7 +87,7 @@ from typing import Any
 
 from exchanges.accounts import AccountClient, NonceSource
 from exchanges.credentials import CredentialField, Credentials
-from exchanges.errors import BadPrecision, OrderNotFound, UnknownSymbol, WithdrawalRejected
+from exchanges.errors import OrderNotFound, UnknownSymbol, WithdrawalRejected
 from exchanges.http import HttpPipeline, HttpReply
 from exchanges.models import (
     AccountCheck,
@@ -110,6 +110,7 @@ from exchanges.models import (
     WithdrawalTerms,
 )
 from exchanges.narkasa import auth, parse
+from exchanges.precision import wire_decimal
 from exchanges.streams import AccountStream
 from exchanges.wire import opt_decimal
 
@@ -213,15 +214,26 @@ class NarkasaAccount(AccountClient):
         elif request.type is OrderType.STOP_LIMIT:
             assert request.price is not None and request.stop_price is not None
             endpoint = f"market/stop-limit-{side}"
-            params.append(("price", decimal_text(request.price, market.price_decimals, "price")))
             params.append(
-                ("target", decimal_text(request.stop_price, market.price_decimals, "stop price"))
+                ("price", wire_decimal(self.name, request.price, market.price_decimals, "price"))
+            )
+            params.append(
+                (
+                    "target",
+                    wire_decimal(
+                        self.name, request.stop_price, market.price_decimals, "stop price"
+                    ),
+                )
             )
         else:
             assert request.price is not None
             endpoint = f"market/limit-{side}"
-            params.append(("price", decimal_text(request.price, market.price_decimals, "price")))
-        params.append(("amount", decimal_text(request.amount, market.amount_decimals, "amount")))
+            params.append(
+                ("price", wire_decimal(self.name, request.price, market.price_decimals, "price"))
+            )
+        params.append(
+            ("amount", wire_decimal(self.name, request.amount, market.amount_decimals, "amount"))
+        )
         body = await self._signed("POST", endpoint, params, symbol=market.symbol, idempotent=False)
         return parse.placed_order(body, market.symbol)
 
@@ -237,11 +249,11 @@ class NarkasaAccount(AccountClient):
         if side is Side.BUY:
             if total is None:
                 raise ValueError("a fast buy is given by its quote total")
-            value = ("total", decimal_text(total, market.price_decimals, "total"))
+            value = ("total", wire_decimal(self.name, total, market.price_decimals, "total"))
         else:
             if amount is None:
                 raise ValueError("a fast sell is given by its amount")
-            value = ("amount", decimal_text(amount, market.amount_decimals, "amount"))
+            value = ("amount", wire_decimal(self.name, amount, market.amount_decimals, "amount"))
         body = await self._signed(
             "POST",
             f"market/fast-{side.value}",
@@ -301,7 +313,7 @@ class NarkasaAccount(AccountClient):
         node = str(channel.get("name") or "")
         params = [
             ("symbol", code),
-            ("amount", decimal_text(request.amount, decimals, "amount")),
+            ("amount", wire_decimal(self.name, request.amount, decimals, "amount")),
             ("address", request.address.strip()),
         ]
         if request.memo:
@@ -400,18 +412,3 @@ class NarkasaAccount(AccountClient):
         reply = await self.http.request("GET", f"{PREFIX}/time")
         server = parse.server_time_ms(parse.envelope(reply))
         self.offset_ms = server - auth.timestamp_ms(self.clock())
-
-
-def decimal_text(value: Decimal, places: int, what: str) -> str:
-    """``value`` as plain decimal text with at most ``places`` places, trailing zeros
-    dropped; ``BadPrecision`` when it has more places than that."""
-    if not value.is_finite() or value <= 0:
-        raise BadPrecision(NAME, f"the {what} must be a positive number")
-    quantum = Decimal(1).scaleb(-places)
-    if value.quantize(quantum) != value:
-        raise BadPrecision(NAME, f"the {what} {value} has more than {places} decimal places")
-    text = format(value.normalize(), "f")
-    return text
-
-
-NAME = "narkasa"

@@ -69,13 +69,12 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from exchanges.accounts import AccountClient
 from exchanges.credentials import CredentialField, Credentials, Secret
-from exchanges.errors import AuthenticationError, BadPrecision, OrderNotFound, RejectedRequest
+from exchanges.errors import AuthenticationError, OrderNotFound, RejectedRequest
 from exchanges.http import HttpPipeline
 from exchanges.models import (
     AccountCheck,
@@ -90,6 +89,7 @@ from exchanges.models import (
     OrderType,
     TradingCapabilities,
 )
+from exchanges.precision import wire_decimal
 from exchanges.streams import AccountStream
 from exchanges.wallex import auth, parse
 
@@ -178,8 +178,8 @@ class WallexAccount(AccountClient):
         if request.type is OrderType.STOP_LIMIT:
             raise RejectedRequest(self.name, "Wallex has no stop-limit orders")
         if request.price is not None:
-            body["price"] = decimal_text(request.price, market.price_decimals, "price")
-        body["quantity"] = decimal_text(request.amount, market.amount_decimals, "amount")
+            body["price"] = wire_decimal(self.name, request.price, market.price_decimals, "price")
+        body["quantity"] = wire_decimal(self.name, request.amount, market.amount_decimals, "amount")
         body["side"] = request.side.value
         body["symbol"] = market.symbol
         body["type"] = "market" if request.price is None else "limit"
@@ -237,13 +237,3 @@ class WallexAccount(AccountClient):
         from exchanges.wallex.stream import WallexAccountStream
 
         return WallexAccountStream(stream_url, self.stream_key, clock=self.clock)
-
-
-def decimal_text(value: Decimal, places: int, what: str) -> str:
-    """``value`` as plain decimal text with at most ``places`` places (trailing zeros
-    dropped); ``BadPrecision`` when it has more."""
-    if not value.is_finite() or value <= 0:
-        raise BadPrecision("wallex", f"the {what} must be a positive number")
-    if value.quantize(Decimal(1).scaleb(-max(places, 0))) != value:
-        raise BadPrecision("wallex", f"the {what} {value} has more than {places} decimal places")
-    return format(value.normalize(), "f")
