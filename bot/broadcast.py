@@ -179,6 +179,14 @@ class Broadcaster:
         window = max(1, int(self.rate * self.every))
         queued_any = False
         async with self.db.session() as session:
+            admin_chat = await session.scalar(
+                select(Broadcast.chat_id).where(Broadcast.id == broadcast_id)
+            )
+        if admin_chat is None:
+            return
+        # Before the transaction: a session opened inside another waits on it (SQLite).
+        lang = await self._lang(admin_chat)
+        async with self.db.session() as session:
             row = await session.get(Broadcast, broadcast_id)
             if row is None or row.state != RUNNING:
                 return
@@ -230,7 +238,6 @@ class Broadcaster:
                 row.finished_at = datetime.now(UTC)
             if report:
                 row.reported = progress.done
-                lang = await self._lang(row.chat_id)
                 key = f"bc:{broadcast_id}:" + ("done" if progress.finished else f"p{progress.done}")
                 await outbox.enqueue(
                     session,

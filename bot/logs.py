@@ -13,7 +13,8 @@ import re
 import sys
 from datetime import UTC, datetime
 
-_TOKEN = re.compile(r"(?<![A-Za-z0-9])(\d{5,12}):[A-Za-z0-9_-]{20,}")
+# A token stands alone or right after "bot" in a Bot API URL (``/bot<token>/getMe``).
+_TOKEN = re.compile(r"(?:(?<=bot)|(?<![A-Za-z0-9]))(\d{5,12}):[A-Za-z0-9_-]{20,}")
 
 
 def redact(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -72,14 +73,26 @@ class RunningBot:
         return ChatUser(self.stack.telegram, user_id, user_id, self.handled)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @contextlib.asynccontextmanager
 async def running_bot(
-    stack: SandboxStack, db_path: Path, **overrides: Any
+    stack: SandboxStack, db_path: Path, *, webhook: bool = False, **overrides: Any
 ) -> AsyncIterator[RunningBot]:
+    """The bot on ``db_path``'s database; ``webhook=True`` serves updates by webhook on a
+    port chosen up front (its public URL must be known before it starts)."""
     env = stack.env()
     env["DATABASE_URL"] = await test_database_url(db_path)
     env["SARRAF_MASTER_KEY_FILE"] = str(db_path) + ".key"
-    settings = replace(Settings.from_env(env), http_port=0, **overrides)
+    if webhook:
+        port = free_port()
+        overrides.setdefault("http_port", port)
+        overrides.setdefault("public_url", f"http://127.0.0.1:{overrides['http_port']}")
+    settings = replace(Settings.from_env(env), **{"http_port": 0, **overrides})
     app = build_application(settings)
     handled = HandledUpdates.attach(app)
     stop = asyncio.Event()
@@ -88,7 +101,7 @@ async def running_bot(
     def on_ready(http: HttpServer) -> None:
         started.set_result(http)
 
-    task = asyncio.create_task(serve(app, stop, ready=on_ready))
+    task = asyncio.create_task(serve(app, stop, ready=on_ready, webhook=webhook))
     done, _ = await asyncio.wait({task, started}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         task.result()
