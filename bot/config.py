@@ -102,6 +102,7 @@ class Settings:
     wex_api_url: str = "https://wex.link"
     upstream_timeout: float = 8.0
     max_alerts_per_user: int = 100
+    user_rate: int = 60
     stream_silence: float = 30.0
     confirm_ttl: float = 60.0
     log_level: str = "INFO"
@@ -139,6 +140,7 @@ class Settings:
             max_alerts_per_user=_int(
                 env, "SARRAF_MAX_ALERTS_PER_USER", d.max_alerts_per_user, 1, 100_000
             ),
+            user_rate=_int(env, "SARRAF_USER_RATE", d.user_rate, 1, 100_000),
             stream_silence=_float(env, "SARRAF_STREAM_SILENCE", d.stream_silence, 1, 3600),
             confirm_ttl=_float(env, "SARRAF_CONFIRM_TTL", d.confirm_ttl, 1, 3600),
             log_level=_choice(

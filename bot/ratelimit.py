@@ -302,3 +302,50 @@ class FloodTracker:
         if len({chat for _, chat, _ in recent}) >= self.chats:
             return max(until for _, _, until in recent)
         return None
+
+
+class UserRateLimiter:
+    """How many commands one user may send: a token bucket per user (``SARRAF_USER_RATE``).
+
+    Telegram delivers a flood from one user to us in order, and python-telegram-bot handles
+    updates one at a time, so every command a flooder gets through delays everyone else.
+    Refusing costs only this bookkeeping; the flooder is told once per episode (a reply to
+    each refused message would be a flood of our own), and the bucket refills steadily.
+    """
+
+    def __init__(self, per_minute: int, burst: int | None = None, max_users: int = 100_000) -> None:
+        if per_minute < 1:
+            raise ValueError("per_minute must be at least 1")
+        self.per_minute = per_minute
+        self.burst = burst if burst is not None else max(5, per_minute // 2)
+        self.max_users = max_users
+        self._rate = per_minute / 60.0
+        self._buckets: dict[int, TokenBucket] = {}
+        self._warned: set[int] = set()
+
+    def check(self, user_id: int, now: float) -> float:
+        """0 and the command counted if it may run; else the seconds until one may."""
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            if len(self._buckets) >= self.max_users:
+                self.prune(now)
+            bucket = self._buckets[user_id] = TokenBucket(self.burst, self._rate, now)
+        wait = bucket.wait(now)
+        if wait > 0:
+            return wait
+        bucket.record(now)
+        self._warned.discard(user_id)
+        return 0.0
+
+    def first_refusal(self, user_id: int) -> bool:
+        """True once per run of refused commands: the one that should get the message."""
+        if user_id in self._warned:
+            return False
+        self._warned.add(user_id)
+        return True
+
+    def prune(self, now: float) -> None:
+        """Forget users whose bucket is full again (they behave like new users)."""
+        for user_id in [u for u, b in self._buckets.items() if b.idle(now)]:
+            del self._buckets[user_id]
+            self._warned.discard(user_id)

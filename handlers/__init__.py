@@ -12,6 +12,7 @@ from handlers import (
     alerts,
     callbacks,
     charts,
+    guards,
     language,
     market,
     money_texts,
@@ -28,6 +29,7 @@ from handlers.errors import on_error
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    guards.register(app)
     start.register(app)
     withdrawals.register_code_step(app)
     market.register(app)
