@@ -63,7 +63,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"sarraf: configuration error: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(_run(settings, args.webhook, webhook_secret))
+    from storage.secrets import SecretsError
+
+    try:
+        asyncio.run(_run(settings, args.webhook, webhook_secret))
+    except SecretsError as exc:  # a missing, malformed or exposed master key
+        print(f"sarraf: master key: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -8,7 +8,8 @@ Rotation re-wraps only the small data keys, so it is cheap, and a row already un
 newest master key is skipped, so an interrupted rotation resumes where it stopped.
 
 Master keys come from ``SARRAF_MASTER_KEY`` (comma-separated, newest first: the first
-seals, any opens) or from a key file created with mode 0600 on first use.
+seals, any opens) or from a key file created with mode 0600 on first use; a key file
+that other users may read or write stops the start with a sentence saying how to fix it.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ class Vault:
 
 
 def load_master_keys(env_value: str | None, key_file: str) -> list[MasterKey]:
-    """Keys from the environment, else from the key file (created 0600 with a warning)."""
+    """Keys from the environment, else from the key file (created 0600 with a warning;
+    refused when its mode lets group or others in)."""
     if env_value and env_value.strip():
         return [parse_master_key(part) for part in env_value.split(",") if part.strip()]
     path = Path(key_file)
@@ -152,8 +154,11 @@ def load_master_keys(env_value: str | None, key_file: str) -> list[MasterKey]:
         )
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        log.warning(
-            "the master key file %s is readable by others (mode %o); chmod 600 it", path, mode
+        # Anyone who can read this file can open every stored exchange key: refuse to start
+        # rather than keep running on a key others may already have copied.
+        raise SecretsError(
+            f"the master key file {path} can be read or changed by other users "
+            f"(mode {mode:o}); run `chmod 600 {path}` and start again"
         )
     lines = [ln for ln in path.read_text(encoding="ascii").splitlines() if ln.strip()]
     return [parse_master_key(line) for line in lines]
