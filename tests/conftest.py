@@ -114,6 +114,22 @@ class _PostgresDatabases:
         _in_this_test.add(name)
         return self.url(name)
 
+    async def empty_database_for(self, path: Path) -> str:
+        name = "sarraf_e_" + hashlib.sha1(str(path).encode()).hexdigest()[:20]
+        if self.unreachable is not None:
+            pytest.skip(self.unreachable)
+        if name not in self.created:
+            try:
+                await self._admin(f'CREATE DATABASE "{name}"')
+            except Exception as error:
+                self.unreachable = (
+                    f"PostgreSQL not reachable at {self.admin_url}: {type(error).__name__}: {error}"
+                )
+                pytest.skip(self.unreachable)
+            self.created.add(name)
+            _in_this_test.add(name)
+        return self.url(name)
+
     def drop(self, names: set[str]) -> None:
         """Drop ``names`` (from synchronous teardown, on a loop of its own)."""
         if not names:
@@ -141,6 +157,17 @@ async def test_database_url(path: Path) -> str:
     if not ON_POSTGRES:
         return f"sqlite+aiosqlite:///{path}"
     return await _postgres.database_for(path)
+
+
+async def postgres_database_url(path: Path, *, migrated: bool = True) -> str:
+    """A fresh PostgreSQL database for ``path`` whatever the mode (skips when no server
+    answers); ``migrated=False`` gives an empty one."""
+    if migrated:
+        return await _postgres.database_for(path)
+    return await _postgres.empty_database_for(path)
+
+
+postgres_database_url.__test__ = False  # type: ignore[attr-defined]
 
 
 test_database_url.__test__ = False  # type: ignore[attr-defined]  # not a test function
