@@ -14,7 +14,8 @@ call, see ``accounts.check_signed``):
   ``balance/deposit-history`` (GET, the last five).
 
 Orders are matched by ``sandbox.matching.MatchingEngine`` against the simulated
-market: a limit order fills when the venue's price crosses it, a market or fast order
+market: a limit order fills when the venue's price crosses it (at once, before the
+answer, when it already does), a market or fast order
 at once at the best bid/ask, a stop-limit order rests until its ``target`` is reached.
 Commission is the markets' 0.2 % (``market/info``'s ``commission``).
 
@@ -325,6 +326,9 @@ class NarkasaTrading:
             order = self._place(account, m, side, amount, price, numbers.get("target"), type_code)
         except MatchError as exc:
             return self._error(10031 if exc.reason == INSUFFICIENT else 90000)
+        # A limit order the price already crosses executes on arrival, as on any
+        # matching engine: the answer shows it filled.
+        self.engine.sweep()
         return self._ok(order=self.answer(order, kind))
 
     def _place(

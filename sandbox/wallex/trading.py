@@ -13,7 +13,8 @@ Served (``Authorization: Bearer <token>`` as every private call):
   ``AccountLatestTrades``, newest first.
 
 Orders match through ``sandbox.matching.MatchingEngine`` against the simulated market
-(a limit order when the price crosses it, a market order at once at the best
+(a limit order when the price crosses it — on arrival when it already does —, a
+market order at once at the best
 bid/ask). The fee is the account's rate of ``/v1/account/fee``: its ``makerFeeRate``
 on a resting limit order's fills, ``takerFeeRate`` on a market order's, taken from
 what is received (base on a buy, quote on a sell).
@@ -348,6 +349,7 @@ class WallexTrading:
             self._next_meta = None
         self.meta.setdefault(order.order_id, meta)
         self._by_client[(account.token, meta.client_order_id)] = order.order_id
+        self.engine.sweep()  # a limit order the price already crosses fills on arrival
         return ok(self.order_json(order))
 
     async def cancel(self, request: web.Request, account: WallexAccountState) -> web.Response:

@@ -388,3 +388,14 @@ async def test_injected_deposit_is_in_the_history(env: Env) -> None:
     assert d.currency == "USDT" and d.amount == Decimal("25.5")
     assert d.status is TransferStatus.COMPLETED and d.txid
     assert balance(account, "USDT") == (Decimal("25.5"), Decimal(0))
+
+
+async def test_a_limit_order_the_price_crosses_fills_on_arrival(env: Env) -> None:
+    account = env.account(BTC=("0.01", "0"))
+    client = env.client(account)
+    m = await env.market("BTCTRY")
+    price = (env.sandbox.engine.last("BTC", "TRY") * Decimal("0.95")).quantize(Decimal(1))
+    order = await client.place_order(OrderRequest(m, Side.SELL, Decimal("0.002"), price))
+    assert order.status is OrderStatus.FILLED and order.filled == Decimal("0.002")
+    assert order.price == price
+    assert balance(account, "TRY")[0] == price * Decimal("0.002") * Decimal("0.998")

@@ -300,3 +300,15 @@ async def test_private_channel_of_another_key_gets_nothing(env: Env) -> None:
         assert not env.sandbox.socket.subscribers(account.stream_key)
     finally:
         await stream.close()
+
+
+async def test_a_limit_order_the_price_crosses_fills_on_arrival(env: Env) -> None:
+    account = env.account(BTC=("0.01", "0"))
+    client = env.client(account)
+    m = await env.market("BTCTMN")
+    price = (env.sandbox.engine.last("BTC", "TMN") * Decimal("0.95")).quantize(Decimal(1))
+    order = await client.place_order(OrderRequest(m, Side.SELL, Decimal("0.002"), price))
+    assert order.status is OrderStatus.FILLED and order.filled == Decimal("0.002")
+    # A resting limit order's fills pay the maker rate (0.3 % on TMN markets).
+    assert order.fee == (price * Decimal("0.002") * Decimal("0.003")).quantize(Decimal("1e-8"))
+    assert order.fee_currency == "TMN"
