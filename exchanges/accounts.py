@@ -133,6 +133,10 @@ class AccountClient(ABC):
         """Latest deposits, newest first (deposit alerts where no stream pushes them)."""
         raise NotSupported(self.name, "no deposit history")
 
+    async def withdrawals(self, limit: int = 50) -> Sequence[Withdrawal]:
+        """Latest withdrawals with their states, newest first (``trading.withdrawals_history``)."""
+        raise NotSupported(self.name, "no withdrawal history")
+
     def account_stream(self, stream_url: str) -> AccountStream:
         """A private stream of this account's events at ``stream_url`` (the system's
         stream root, e.g. ``WALLEX_SOCKET_URL``), where ``trading.account_events`` is

@@ -368,3 +368,4 @@ class TradingCapabilities:
     # "stream" where a private stream pushes account events, "poll" otherwise, "" none.
     account_events: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    withdrawals_history: bool = False

@@ -135,6 +135,7 @@ class NarkasaAccount(AccountClient):
         client_order_ids=False,
         withdraw=True,
         deposits_history=True,
+        withdrawals_history=True,
         account_events="stream",
         notes=(
             "fast orders: fast-buy by a quote total, fast-sell by an amount",
