@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -179,3 +181,74 @@ async def test_sandbox_prints_the_contract_variables_and_serves(tmp_path: Path) 
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "variable"),
+    [
+        ({}, "SARRAF_PUBLIC_URL"),
+        (
+            {"SARRAF_PUBLIC_URL": "https://bot.example.com", "SARRAF_WEBHOOK_SECRET": "no spaces!"},
+            "SARRAF_WEBHOOK_SECRET",
+        ),
+    ],
+)
+async def test_run_webhook_names_a_missing_or_bad_setting(
+    tmp_path: Path, extra: dict[str, str], variable: str
+) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *SARRAF,
+        "run",
+        "--webhook",
+        cwd=tmp_path,
+        env=env_for(tmp_path, TELEGRAM_BOT_TOKEN="123456:" + "A" * 30, **extra),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2 and variable in err.decode(), err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_run_webhook_json_logs_and_a_wrong_secret(tmp_path: Path) -> None:
+    """`sarraf run --webhook` as an operator runs it: JSON logs, the webhook registered,
+    a request with a wrong secret refused and logged, a clean exit on SIGTERM."""
+    async with SandboxStack(flood=False) as stack:
+        user = stack.telegram.add_user(user_id=42, first_name="Op")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = env_for(
+            tmp_path,
+            **stack.env(),
+            SARRAF_HTTP_PORT=str(port),
+            SARRAF_PUBLIC_URL=f"http://127.0.0.1:{port}",
+            SARRAF_WEBHOOK_SECRET="operator-chosen_secret",
+            SARRAF_LOG_FORMAT="json",
+        )
+        proc = await asyncio.create_subprocess_exec(
+            *SARRAF, "run", "--webhook", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            sent = await stack.telegram.send_text(user.id, "/price wallex BTCTMN")
+            reply = await stack.telegram.wait_for_message(
+                user.id, after_message_id=sent["message_id"], timeout=60
+            )
+            assert "BTC/TMN on Wallex" in reply["text"]
+            async with aiohttp.ClientSession() as session, session.post(
+                f"http://127.0.0.1:{port}/telegram/webhook",
+                json={"update_id": 1},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
+            ) as response:
+                assert response.status == 403
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()[-2000:]
+        entries = [json.loads(line) for line in err.decode().splitlines() if line.strip()]
+        messages = [e["message"] for e in entries]
+        assert any("webhook" in m and "running" in m for m in messages)
+        assert any("refused: wrong secret token" in m for m in messages)
+        text = err.decode()
+        assert stack.token.split(":")[1] not in text and "operator-chosen_secret" not in text
