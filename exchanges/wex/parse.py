@@ -21,23 +21,38 @@ from typing import Any
 
 from exchanges.errors import (
     AuthenticationError,
+    BadPrecision,
     BadResponse,
+    BelowMinimum,
     ExchangeError,
+    InsufficientFunds,
+    InvalidOrder,
+    MarketClosed,
+    OrderNotFound,
     RejectedRequest,
     UnknownSymbol,
+    WithdrawalRejected,
 )
 from exchanges.http import HttpReply
 from exchanges.models import (
     Balance,
     BookLevel,
+    Deposit,
     DepositAddress,
+    Fill,
     KeyRights,
     Market,
+    Order,
     OrderBook,
+    OrderStatus,
+    OrderType,
     Side,
     Ticker,
     Trade,
+    TransferStatus,
+    Withdrawal,
 )
+from exchanges.wex.models import CancelResult, CouponCreated, CouponRedeemed
 from exchanges.wire import as_list, as_mapping, field, from_timestamp, opt_decimal, to_decimal
 
 NAME = "wex"
@@ -195,6 +210,22 @@ _INVALID_NONCE = re.compile(r"invalid nonce parameter;\s*on key:\s*'?(?P<last>\d
 _NO_ORDERS = re.compile(r"^no orders$", re.I)
 _NO_RIGHT = re.compile(r"^api key (?:dont|doesn't|does not) have (?P<right>\w+) permission", re.I)
 _UNKNOWN_KEY = ("invalid api key", "api key not specified")
+_NO_HISTORY = re.compile(r"^no (?:trades|transactions)$", re.I)
+# Trading and withdrawal refusals, BTC-e's wording (the document quotes none), → the
+# error the bot turns into "what to change". First match wins.
+_REFUSALS: tuple[tuple[re.Pattern[str], type[ExchangeError]], ...] = (
+    (re.compile(r"^it is not enough \w+", re.I), InsufficientFunds),
+    (re.compile(r"^value \w+ must be greater than", re.I), BelowMinimum),
+    (re.compile(r"^minimal amount for withdrawal", re.I), BelowMinimum),
+    (re.compile(r"decimal places", re.I), BadPrecision),
+    (re.compile(r"^trading on \S+ is suspended", re.I), MarketClosed),
+    (re.compile(r"^price per \w+ must be", re.I), InvalidOrder),
+    (re.compile(r"^invalid order", re.I), OrderNotFound),
+    (re.compile(r"^invalid status", re.I), InvalidOrder),
+    (re.compile(r"^invalid address", re.I), WithdrawalRejected),
+    (re.compile(r"^(?:invalid coupon|coupon )", re.I), RejectedRequest),
+    (re.compile(r"^you incorrectly entered one of fields", re.I), InvalidOrder),
+)
 _BAD_SIGN = ("invalid sign",)
 
 
@@ -260,6 +291,12 @@ def tapi_error(message: str) -> ExchangeError:
             f"this API key lacks WEX's {missing.group('right')} right; "
             "enable it for the key on WEX or create a key that has it",
         )
+    invalid = _INVALID_PAIR.match(message.strip())
+    if invalid:
+        return UnknownSymbol(NAME, invalid.group("pair") or "?")
+    for pattern, kind in _REFUSALS:
+        if pattern.search(message):
+            return kind(NAME, message)
     if _INVALID_NONCE.search(message):
         return AuthenticationError(
             NAME,
@@ -388,3 +425,290 @@ def deposit_address(currency: str, ret: Any) -> DepositAddress:
     if not isinstance(address, str) or not address.strip():
         raise BadResponse(NAME, "field 'address' is empty")
     return DepositAddress(currency=currency.upper(), address=address.strip())
+
+
+# --- trading and transfers (Trade, OrderInfo, CancelOrder(s), histories, coupons) -------
+_ORDER_STATES = {
+    0: OrderStatus.OPEN,
+    1: OrderStatus.FILLED,
+    2: OrderStatus.CANCELLED,
+    3: OrderStatus.CANCELLED,
+}
+# TransHistory: 0 refused/failed, 1 waiting for confirmation, 2 done, 3 not confirmed.
+_TRANSFER_STATES = {
+    0: TransferStatus.FAILED,
+    1: TransferStatus.PENDING,
+    2: TransferStatus.COMPLETED,
+    3: TransferStatus.PENDING,
+}
+DEPOSIT, WITHDRAWAL, INCOME, EXPENSE = 1, 2, 4, 5
+
+
+def _integer(value: Any, what: str) -> int:
+    number = to_decimal(NAME, value, what)
+    if number != number.to_integral_value():
+        raise BadResponse(NAME, f"field {what!r} is not an integer")
+    return int(number)
+
+
+def _side(value: Any) -> Side:
+    if value not in _ORDER_SIDES:
+        raise BadResponse(NAME, f"field 'type' is {value!r}, not 'buy' or 'sell'")
+    return _ORDER_SIDES[value]
+
+
+def trade_placed(market: Market, request_amount: Decimal, price: Decimal, ret: Any) -> Order:
+    """``Trade``'s answer: ``order_id`` 0 means it filled completely at once (WEX then
+    keeps no order to look up, so the id stays "0")."""
+    answer = as_mapping(NAME, ret, "Trade")
+    received = to_decimal(NAME, field(NAME, answer, "received"), "received")
+    remains = to_decimal(NAME, field(NAME, answer, "remains"), "remains")
+    order_id = _integer(field(NAME, answer, "order_id"), "order_id")
+    if order_id == 0 or remains == 0:
+        status = OrderStatus.FILLED
+    else:
+        status = OrderStatus.PARTIALLY_FILLED if received > 0 else OrderStatus.OPEN
+    return Order(
+        exchange=NAME,
+        order_id=str(order_id),
+        symbol=market.symbol,
+        side=Side.BUY,  # replaced by the caller, which knows the side it sent
+        type=OrderType.LIMIT,
+        amount=request_amount,
+        filled=received,
+        status=status,
+        price=price,
+    )
+
+
+def open_orders(envelope: Mapping[str, Any], created: Mapping[str, int]) -> list[Order]:
+    """``ActiveOrders`` as Orders. WEX gives only what is left (``amount``), so that is
+    the order's amount here and nothing shows as filled; ``order()`` has the start."""
+    out = []
+    for o in active_orders(envelope):
+        out.append(
+            Order(
+                exchange=NAME,
+                order_id=o.order_id,
+                symbol=o.pair,
+                side=o.side,
+                type=OrderType.LIMIT,
+                amount=o.amount,
+                filled=Decimal(0),
+                status=OrderStatus.OPEN,
+                price=o.rate,
+                created_at=_time(created.get(o.order_id)),
+            )
+        )
+    return out
+
+
+def _time(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def created_times(envelope: Mapping[str, Any]) -> dict[str, int]:
+    """``timestamp_created`` of each open order, by id (read alongside ``active_orders``)."""
+    if error_text(envelope) is not None:
+        return {}
+    raw = as_mapping(NAME, envelope.get("return"), "ActiveOrders")
+    out = {}
+    for order_id, item in raw.items():
+        stamp = as_mapping(NAME, item, f"order {order_id}").get("timestamp_created")
+        if stamp is not None:
+            out[str(order_id)] = _integer(stamp, "timestamp_created")
+    return out
+
+
+def order_info(order_id: str, ret: Any) -> Order:
+    """``OrderInfo``: status 0 active, 1 filled, 2 cancelled, 3 cancelled after a partial
+    fill; ``start_amount`` − ``amount`` is what filled."""
+    answer = as_mapping(NAME, ret, "OrderInfo")
+    raw = answer.get(order_id)
+    if raw is None:
+        if len(answer) != 1:
+            raise BadResponse(NAME, f"OrderInfo does not answer about order {order_id}")
+        raw = next(iter(answer.values()))
+    o = as_mapping(NAME, raw, f"order {order_id}")
+    start = to_decimal(NAME, field(NAME, o, "start_amount"), "start_amount")
+    left = to_decimal(NAME, field(NAME, o, "amount"), "amount")
+    code = _integer(field(NAME, o, "status"), "status")
+    if code not in _ORDER_STATES:
+        raise BadResponse(NAME, f"order status {code} is not one WEX documents")
+    status = _ORDER_STATES[code]
+    filled = start - left
+    if status is OrderStatus.OPEN and filled > 0:
+        status = OrderStatus.PARTIALLY_FILLED
+    pair = str(field(NAME, o, "pair"))
+    split_pair(pair)
+    return Order(
+        exchange=NAME,
+        order_id=order_id,
+        symbol=pair,
+        side=_side(field(NAME, o, "type")),
+        type=OrderType.LIMIT,
+        amount=start,
+        filled=filled,
+        status=status,
+        price=to_decimal(NAME, field(NAME, o, "rate"), "rate"),
+        created_at=from_timestamp(NAME, field(NAME, o, "timestamp_created"), "timestamp_created"),
+    )
+
+
+def cancel_results(ids: Iterable[str], ret: Any) -> list[CancelResult]:
+    """``cancel_result`` per id, in the order asked. Only ``success: 1`` is a cancel:
+    the document's failure example spells the key ``sucess``, so any other shape is read
+    as a refusal with its ``error``."""
+    answer = as_mapping(NAME, ret, "CancelOrders")
+    results = as_mapping(NAME, field(NAME, answer, "cancel_result"), "cancel_result")
+    out = []
+    for order_id in ids:
+        raw = results.get(order_id)
+        if raw is None:
+            out.append(CancelResult(order_id, False, "not in WEX's answer"))
+            continue
+        item = as_mapping(NAME, raw, f"cancel_result.{order_id}")
+        ok = item.get("success") == 1
+        out.append(CancelResult(order_id, ok, None if ok else str(item.get("error") or "?")))
+    return out
+
+
+def fills(envelope: Mapping[str, Any]) -> list[Fill]:
+    """``TradeHistory``, newest first; ``no trades`` is an empty list. Only the
+    account's own side is kept (``is_your_order`` 1)."""
+    message = error_text(envelope)
+    if message is not None and _NO_HISTORY.match(message.strip()):
+        return []
+    raw = as_mapping(NAME, tapi_return(envelope), "TradeHistory")
+    out = []
+    for trade_id, item in raw.items():
+        t = as_mapping(NAME, item, f"trade {trade_id}")
+        if t.get("is_your_order", 1) in (0, "0"):
+            continue
+        pair = str(field(NAME, t, "pair"))
+        split_pair(pair)
+        out.append(
+            Fill(
+                exchange=NAME,
+                order_id=str(_integer(field(NAME, t, "order_id"), "order_id")),
+                symbol=pair,
+                side=_side(field(NAME, t, "type")),
+                price=to_decimal(NAME, field(NAME, t, "rate"), "rate"),
+                amount=to_decimal(NAME, field(NAME, t, "amount"), "amount"),
+                time=from_timestamp(NAME, field(NAME, t, "timestamp"), "timestamp"),
+                trade_id=str(trade_id),
+            )
+        )
+    out.sort(key=lambda f: (f.time, int(f.trade_id or 0)), reverse=True)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One ``TransHistory`` entry."""
+
+    transaction_id: str
+    type: int
+    amount: Decimal
+    currency: str
+    description: str
+    status: TransferStatus
+    time: datetime
+
+
+def transactions(envelope: Mapping[str, Any]) -> list[Transaction]:
+    """``TransHistory``, newest first; ``no transactions`` is an empty list."""
+    message = error_text(envelope)
+    if message is not None and _NO_HISTORY.match(message.strip()):
+        return []
+    raw = as_mapping(NAME, tapi_return(envelope), "TransHistory")
+    out = []
+    for tid, item in raw.items():
+        t = as_mapping(NAME, item, f"transaction {tid}")
+        code = _integer(field(NAME, t, "status"), "status")
+        if code not in _TRANSFER_STATES:
+            raise BadResponse(NAME, f"transaction status {code} is not one WEX documents")
+        out.append(
+            Transaction(
+                transaction_id=str(tid),
+                type=_integer(field(NAME, t, "type"), "type"),
+                amount=to_decimal(NAME, field(NAME, t, "amount"), "amount"),
+                currency=str(field(NAME, t, "currency")).upper(),
+                description=str(t.get("desc") or ""),
+                status=_TRANSFER_STATES[code],
+                time=from_timestamp(NAME, field(NAME, t, "timestamp"), "timestamp"),
+            )
+        )
+    out.sort(key=lambda t: (t.time, int(t.transaction_id)), reverse=True)
+    return out
+
+
+def deposit_of(t: Transaction) -> Deposit:
+    return Deposit(
+        exchange=NAME,
+        deposit_id=t.transaction_id,
+        currency=t.currency,
+        amount=t.amount,
+        status=t.status,
+        time=t.time,
+    )
+
+
+def withdrawal_of(t: Transaction) -> Withdrawal:
+    """A type-2 entry; WEX's history names no address apart from its description."""
+    return Withdrawal(
+        exchange=NAME,
+        withdrawal_id=t.transaction_id,
+        currency=t.currency,
+        amount=t.amount,
+        address="",
+        status=t.status,
+        time=t.time,
+    )
+
+
+def withdrawal_sent(currency: str, amount: Decimal, address: str, ret: Any) -> Withdrawal:
+    """``WithdrawCoin``: ``tId`` and ``amountSent`` (the amount less WEX's fee)."""
+    answer = as_mapping(NAME, ret, "WithdrawCoin")
+    sent = to_decimal(NAME, field(NAME, answer, "amountSent"), "amountSent")
+    return Withdrawal(
+        exchange=NAME,
+        withdrawal_id=str(_integer(field(NAME, answer, "tId"), "tId")),
+        currency=currency,
+        amount=amount,
+        address=address,
+        status=TransferStatus.PENDING,
+        fee=amount - sent,
+    )
+
+
+def coupon_created(currency: str, amount: Decimal, receiver: str | None, ret: Any) -> CouponCreated:
+    answer = as_mapping(NAME, ret, "CreateCoupon")
+    code = field(NAME, answer, "coupon")
+    if not isinstance(code, str) or not code.strip():
+        raise BadResponse(NAME, "field 'coupon' is empty")
+    return CouponCreated(
+        coupon=code.strip(),
+        currency=currency,
+        amount=amount,
+        transaction_id=str(_integer(field(NAME, answer, "transID"), "transID")),
+        receiver=receiver,
+    )
+
+
+def coupon_redeemed(ret: Any) -> CouponRedeemed:
+    answer = as_mapping(NAME, ret, "RedeemCoupon")
+    return CouponRedeemed(
+        currency=str(field(NAME, answer, "couponCurrency")).upper(),
+        amount=to_decimal(NAME, field(NAME, answer, "couponAmount"), "couponAmount"),
+        transaction_id=str(_integer(field(NAME, answer, "transID"), "transID")),
+    )
+
+
+def pair_fee(info: Mapping[str, Any], pair: str) -> Decimal | None:
+    """The pair's ``fee`` (percent) from the public ``info``."""
+    pairs = as_mapping(NAME, field(NAME, info, "pairs"), "pairs")
+    spec = pairs.get(pair)
+    if spec is None:
+        raise UnknownSymbol(NAME, pair)
+    return opt_decimal(NAME, as_mapping(NAME, spec, pair).get("fee"), "fee")

@@ -24,6 +24,8 @@ answers in the same envelope with ``error`` and the ``success``/``return`` shape
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,7 +36,9 @@ from aiohttp import web
 
 from sandbox.harness import Harness
 from sandbox.market import WIDE, SimulatedMarket
+from sandbox.matching import MatchingEngine
 from sandbox.wex.tapi import ApiKey, TradeApi
+from sandbox.wex.trading import WexTrading
 from sandbox.wire import json_response
 
 VENUE = "wex"
@@ -100,6 +104,14 @@ class WexSandbox:
             currencies=[c for p in PAIRS for c in (p.quote, p.base)],
             pairs=self.pairs,
         )
+        self.engine = MatchingEngine(
+            market,
+            VENUE,
+            price_decimals=lambda b, q: self.pairs[f"{b}_{q}".lower()].decimal_places,
+            first_id=400000,
+        )
+        self.trading = WexTrading(self.tapi, self.engine, self.pairs, self.disabled)
+        self._sweeper: asyncio.Task[None] | None = None
 
     def env_vars(self, url: str) -> dict[str, str]:
         return {"WEX_API_URL": url}
@@ -108,7 +120,32 @@ class WexSandbox:
         app = web.Application(middlewares=[self.harness.middleware])
         app.router.add_routes(self._public_routes())
         app.router.add_post("/tapi", self.tapi.handle)
+        app.on_startup.append(self._start_matching)
+        app.on_cleanup.append(self._stop_matching)
         return app
+
+    async def _start_matching(self, app: web.Application) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="wex-sandbox-matching")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            self.trading.sweep()
+            await asyncio.sleep(0.2)
+
+    async def _stop_matching(self, app: web.Application) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
+    def deposit(self, holder: ApiKey, currency: str, amount: str | Decimal, status: int = 2) -> int:
+        """A deposit reaching ``holder``'s account (``TransHistory`` type 1)."""
+        return self.trading.deposit(holder, currency, amount, status)
+
+    def halt(self, pair: str) -> None:
+        """Suspend trading on a pair (it stays listed): ``Trade`` is refused."""
+        self.trading.halted.add(pair)
 
     def add_account(self, key: str | None = None, secret: str | None = None, **kw: Any) -> ApiKey:
         """A Trade API key with its account (``TradeApi.add_account``'s keywords)."""

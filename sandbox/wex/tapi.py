@@ -7,8 +7,11 @@ examples; any other body carries no parameters, as a PHP server reads it). Heade
 the key's secret. Answers: ``{"success": 1, "return": …}`` or ``{"success": 0,
 "error": "…"}``, HTTP 200; numbers bare, as in the examples (``"usd": 325``).
 
-Served methods: ``getInfo``, ``ActiveOrders`` and ``CoinDepositAddress``, each needing
-the key's ``info`` right. Every other method name is ``Invalid method``.
+Served here: ``getInfo``, ``ActiveOrders`` and ``CoinDepositAddress``, each needing
+the key's ``info`` right; the methods that trade and move money are added to
+``methods`` by ``sandbox.wex.trading`` with the right each needs (``api key dont have
+<right> permission`` otherwise). Every other method name is ``Invalid method``. The
+demo key has every right (info, trade, withdraw, coupon) and the login ``demo``.
 
 The nonce, as the document states it: per API key, each request's ``nonce`` must be
 above the last one the key accepted (its example: 1, 2, 10 pass; 10 again and then 9
@@ -71,6 +74,8 @@ DEMO_ADDRESSES: dict[str, str] = {
     "ETH": "0x52908400098527886E0F7030069857D2E4169EE7",
 }
 
+Method = Callable[["ApiKey", Mapping[str, str]], web.Response]
+
 _DIGITS = re.compile(r"[0-9]+")
 _WIDE = Context(prec=60)  # wide enough that writing a balance never rounds it
 
@@ -107,6 +112,11 @@ class WexUser:
     funds: dict[str, Decimal] = field(default_factory=dict)
     orders: dict[int, SandboxOrder] = field(default_factory=dict)
     addresses: dict[str, str] = field(default_factory=dict)
+    # What the matching engine's open orders hold (lower-case currency); not in ``funds``.
+    held: dict[str, Decimal] = field(default_factory=dict)
+    # ``TransHistory`` entries by id: {type, amount, currency, desc, status, timestamp}.
+    transactions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    login: str = ""
 
 
 @dataclass
@@ -119,6 +129,7 @@ class ApiKey:
     info: bool = True
     trade: bool = False
     withdraw: bool = False
+    coupon: bool = False
     nonce: int = 0
     accepted: list[int] = field(default_factory=list)
     cached_info: tuple[float, dict[str, Any]] | None = None
@@ -140,12 +151,28 @@ class TradeApi:
         self.non_json: str | None = None
         self._issued = 0
         self._next_order = 343152
+        # method -> (the key right it needs, handler); trading methods are added by
+        # ``sandbox.wex.trading.WexTrading.register``.
+        self.methods: dict[str, tuple[str, Method]] = {
+            "getInfo": ("info", self.get_info),
+            "ActiveOrders": ("info", self.active_orders),
+            "CoinDepositAddress": ("info", self.coin_deposit_address),
+        }
+        # Told of every new user (the trading engine books its funds).
+        self.on_user: Callable[[WexUser], None] | None = None
+        # Run before every authenticated call (the engine's sweep).
+        self.before_call: Callable[[], None] | None = None
+        # Extra open orders of a user for ``ActiveOrders`` (the engine's), as answer rows.
+        self.more_orders: Callable[[WexUser], dict[str, dict[str, Any]]] | None = None
         self.demo = self.add_account(
             DEMO_KEY,
             DEMO_SECRET,
             funds=DEMO_FUNDS,
             trade=True,
+            withdraw=True,
+            coupon=True,
             addresses=DEMO_ADDRESSES,
+            login="demo",
         )
         for pair, side, amount, rate in DEMO_ORDERS:
             self.add_order(self.demo, pair, side, amount, rate)
@@ -160,9 +187,11 @@ class TradeApi:
         info: bool = True,
         trade: bool = False,
         withdraw: bool = False,
+        coupon: bool = False,
         addresses: Mapping[str, str] | None = None,
         nonce: int = 0,
         user: WexUser | None = None,
+        login: str | None = None,
     ) -> ApiKey:
         """A key (made up when not given, in WEX's ``XXXXXXXX-…`` form) on a new user, or
         on ``user`` to give one account several keys; ``nonce`` is the key's last one."""
@@ -173,7 +202,11 @@ class TradeApi:
             key = "-".join(letters[i : i + 8] for i in range(0, 40, 8))
         if secret is None:
             secret = hashlib.sha256(f"wex-sandbox-secret-{key}".encode()).hexdigest()
-        owner = user or WexUser()
+        owner = user
+        if owner is None:
+            owner = WexUser(login=login or f"user{self._issued}")
+            if self.on_user is not None:
+                self.on_user(owner)
         for currency, amount in (funds or {}).items():
             owner.funds[currency.lower()] = Decimal(amount)
         for coin, address in (addresses or {}).items():
@@ -185,6 +218,7 @@ class TradeApi:
             info=info,
             trade=trade,
             withdraw=withdraw,
+            coupon=coupon,
             nonce=nonce,
         )
         self.keys[key] = api_key
@@ -225,16 +259,14 @@ class TradeApi:
         key_or_error = self.authenticate(request.headers, raw, params.get("nonce"))
         if isinstance(key_or_error, web.Response):
             return key_or_error
-        methods = {
-            "getInfo": self.get_info,
-            "ActiveOrders": self.active_orders,
-            "CoinDepositAddress": self.coin_deposit_address,
-        }
-        handler = methods.get(params.get("method", ""))
-        if handler is None:
+        found = self.methods.get(params.get("method", ""))
+        if found is None:
             return error("Invalid method")
-        if not key_or_error.info:
-            return error("api key dont have info permission")
+        right, handler = found
+        if not getattr(key_or_error, right):
+            return error(f"api key dont have {right} permission")
+        if self.before_call is not None:
+            self.before_call()
         return handler(key_or_error, params)
 
     def authenticate(
@@ -277,7 +309,7 @@ class TradeApi:
                 "withdraw": int(api_key.withdraw),
             },
             "transaction_count": 0,
-            "open_orders": len(user.orders),
+            "open_orders": len(user.orders) + len(self._more_orders(user)),
             "server_time": math.floor(now),
         }
         api_key.cached_info = (now, answer)
@@ -299,9 +331,15 @@ class TradeApi:
             for o in sorted(api_key.user.orders.values(), key=lambda o: o.order_id)
             if pair is None or o.pair == pair
         }
+        for order_id, row in self._more_orders(api_key.user).items():
+            if pair is None or row["pair"] == pair:
+                orders[order_id] = row
         if not orders:
             return error("no orders")
         return success(orders)
+
+    def _more_orders(self, user: WexUser) -> dict[str, dict[str, Any]]:
+        return {} if self.more_orders is None else self.more_orders(user)
 
     def coin_deposit_address(self, api_key: ApiKey, params: Mapping[str, str]) -> web.Response:
         coin = params.get("coinName", "")
