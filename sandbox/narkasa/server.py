@@ -88,6 +88,8 @@ from sandbox.wire import json_response
 
 PREFIX = "/v3/api"
 VENUE = "narkasa"
+# The demo account's one address saved on Narkasa (``balance/withdraw``'s addressList).
+DEMO_SAVED_BTC_ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 SUCCESS = "00000"
 DEPTH_LEVELS = 20
 TRADES_SERVED = 50
@@ -222,7 +224,8 @@ class NarkasaSandbox:
             error=error,
             push=self.stream.push_user,
         )
-        self.add_account(DEMO_API_KEY, DEMO_API_SECRET, balances=DEMO_BALANCES)
+        demo = self.add_account(DEMO_API_KEY, DEMO_API_SECRET, balances=DEMO_BALANCES)
+        demo.withdraw_addresses["BTC"] = [("Cold wallet", DEMO_SAVED_BTC_ADDRESS)]
 
     def env_vars(self, url: str) -> dict[str, str]:
         scheme, _, rest = url.partition("://")

@@ -36,7 +36,8 @@ Where the document is silent, the sandbox chooses:
   otherwise), reserves amount + channel commission and enters the history at state
   11 (Pending); ``settle_withdrawals()`` (called by the background sweep once
   ``withdrawal_seconds`` of market time have passed, or by a test) moves it to 14
-  (Completed) and takes the reserved funds. An address is "valid" when it has 10 to
+  (Completed) and takes the reserved funds; ``end_withdrawal(id, 98|99)`` rejects or
+  cancels a pending one and gives the funds back. An address is "valid" when it has 10 to
   100 letters and digits (10063 otherwise); XRP-like currencies are not listed, so
   ``secondParameter`` is accepted and kept. The answer is ``{"code": "00000"}`` alone.
 - Deposits enter only through ``credit_deposit()`` (tests, demos): completed (14) at
@@ -78,6 +79,8 @@ HISTORY_SIZE = 5
 TRADES_SIZE = 50
 WITHDRAW_PENDING = 11
 WITHDRAW_COMPLETED = 14
+WITHDRAW_REJECTED = 98
+WITHDRAW_CANCELLED = 99
 DEPOSIT_COMPLETED = 14
 _ADDRESS = re.compile(r"[A-Za-z0-9]{10,100}")
 # Withdrawal commission per channel (the document's example: 0.0005 for BTC).
@@ -428,6 +431,9 @@ class NarkasaTrading:
             )
         self._fills_seen[order.order_id] = len(order.fills)
         self._push(order.account, [{"type": "orderUpdate", "order": self.stream_order(order)}])
+        account = self.accounts.get(order.account)
+        if account is not None:
+            self.push_balances(account, order.base, order.quote)
 
     async def user_orders(self, request: web.Request) -> web.Response:
         signed = self._auth(request)
@@ -592,6 +598,21 @@ class NarkasaTrading:
                     self._complete(key, w)
                     done += 1
         return done
+
+    def end_withdrawal(self, withdrawal_id: str, state: int = WITHDRAW_REJECTED) -> Transfer:
+        """Reject (98) or cancel (99) a pending withdrawal: its funds come back."""
+        for key, ledger in self.ledgers.items():
+            for w in ledger.withdrawals:
+                if w.id == withdrawal_id and w.state == WITHDRAW_PENDING:
+                    w.state = state
+                    account = self.accounts.get(key)
+                    if account is not None:
+                        available, reserved = account.balances.get(w.symbol, (Decimal(0),) * 2)
+                        back = w.amount + w.fee
+                        account.balances[w.symbol] = (available + back, reserved - back)
+                        self.push_balances(account, w.symbol)
+                    return w
+        raise KeyError(withdrawal_id)
 
     def _complete(self, key: str, w: Transfer) -> None:
         account = self.accounts.get(key)

@@ -137,6 +137,18 @@ class WallexSandbox:
         API token a client connects with."""
         return self.private.add_account(token, **details)
 
+    def credit_deposit(
+        self, account: WallexAccountState | str, currency: str, amount: Decimal | str
+    ) -> None:
+        """Credit a deposit to ``account`` (or its token) and push the new balance on
+        its private channel. Wallex's document has no deposit history to record it in."""
+        found = self.private.accounts[account] if isinstance(account, str) else account
+        asset = currency.upper()
+        available, locked = found.balances.get(asset, (Decimal(0), Decimal(0)))
+        found.balances[asset] = (available + Decimal(amount), locked)
+        event = {"type": "balance", "data": self.trading.balance_json(found, asset)}
+        self.socket.push_private(found.stream_key, [event])
+
     # --- stream (socket.py) -----------------------------------------------------------
     @property
     def silent(self) -> bool:

@@ -321,10 +321,19 @@ async def test_user_stream_pushes_fills_and_balances(env: Env, sim: SimulatedMar
         assert filled.order is not None and filled.order.status is OrderStatus.FILLED
         assert filled.order.filled == Decimal("0.002")
 
+        # The fill moved both currencies: their balances were pushed, each whole.
+        seen: dict[str, tuple[Decimal, Decimal]] = {}
+        while any(seen.get(c) != balance(account, c) for c in ("BTC", "TRY")):
+            (b,) = (await next_event(stream, "balance")).balances
+            seen[b.currency] = (b.available, b.locked)
+
         env.sandbox.credit_deposit(account, "TRY", "1000")
-        event = await next_event(stream, "balance")
-        assert event.balances and event.balances[0].currency == "TRY"
-        assert event.balances[0].available == balance(account, "TRY")[0]
+        expected = balance(account, "TRY")
+        while seen["TRY"] != expected:
+            (b,) = (await next_event(stream, "balance")).balances
+            seen[b.currency] = (b.available, b.locked)
+        pushed = [m["type"] for k, m in env.sandbox.stream.user_pushed if k == account.key]
+        assert {"orderUpdate", "balanceUpdate", "reservedUpdate"} <= set(pushed)
     finally:
         await stream.close()
 
@@ -399,3 +408,20 @@ async def test_a_limit_order_the_price_crosses_fills_on_arrival(env: Env) -> Non
     assert order.status is OrderStatus.FILLED and order.filled == Decimal("0.002")
     assert order.price == price
     assert balance(account, "TRY")[0] == price * Decimal("0.002") * Decimal("0.998")
+
+
+async def test_saved_addresses_and_a_rejected_withdrawal(env: Env) -> None:
+    account = env.account(BTC=("0.01", "0"))
+    account.withdraw_addresses["BTC"] = [("Ledger", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")]
+    client = env.client(account)
+    assert await client.withdrawal_addresses("BTC") == [
+        ("BTC", "Ledger", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+    ]
+    assert dict(env.sent("balance/withdraw")).get("symbol") == "BTC"
+    w = await client.withdraw(
+        WithdrawalRequest("BTC", Decimal("0.001"), "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+    )
+    env.sandbox.trading.end_withdrawal(w.withdrawal_id)
+    (rejected,) = await client.withdrawals()
+    assert rejected.status is TransferStatus.FAILED
+    assert balance(account, "BTC") == (Decimal("0.01"), Decimal(0))

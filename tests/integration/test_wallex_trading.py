@@ -312,3 +312,17 @@ async def test_a_limit_order_the_price_crosses_fills_on_arrival(env: Env) -> Non
     # A resting limit order's fills pay the maker rate (0.3 % on TMN markets).
     assert order.fee == (price * Decimal("0.002") * Decimal("0.003")).quantize(Decimal("1e-8"))
     assert order.fee_currency == "TMN"
+
+
+async def test_a_deposit_is_pushed_as_a_balance(env: Env) -> None:
+    account = env.account(TMN=("1000", "0"))
+    stream = env.client(account).account_stream(env.url)
+    await stream.connect()
+    try:
+        await env.sandbox.socket.wait_subscribed(account.stream_key)
+        env.sandbox.credit_deposit(account, "usdt", "12.5")
+        event = await next_event(stream, "balance")
+        (b,) = event.balances
+        assert (b.currency, b.available, b.locked) == ("USDT", Decimal("12.5"), Decimal(0))
+    finally:
+        await stream.close()
