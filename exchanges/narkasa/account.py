@@ -49,8 +49,9 @@ Trading (seed 001, "Signed Market Endpoints"), choices:
   orders by another name; ``place_fast_order`` sends them. A fast buy's answer has
   only quote totals: the Order's ``amount``/``filled`` are then quote amounts.
 - Market and fast answers carry no ``orderId`` (the document's examples have none):
-  the order is named ``<symbol>-<side>-<time>`` (``parse.order``); its
-  ``orderUpdate`` push carries the real id.
+  such an order is named ``<symbol>-<side>-<time>`` (``parse.order``), and so is its
+  ``orderUpdate`` push (which does carry an ``orderId``), so the answer and the pushes
+  are one order to the bot. No call takes a market order's id (it is never open).
 - ``open_orders``: ``user-orders`` takes no parameter; a market filter is applied
   here. ``order()`` finds an order among them only (the document has no lookup of
   one order), so a filled or cancelled one is ``OrderNotFound``; the bot then reads

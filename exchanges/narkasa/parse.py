@@ -527,7 +527,8 @@ def order(raw: Any, *, fallback_symbol: str = "") -> Order:
 
     Without ``status`` (``user-orders``, whose orders are all active) the state follows
     ``filledAmount``. A market or fast order's answer has no ``orderId``: it is named
-    ``<MARKET>-<side>-<time>`` so it can still be recorded and shown. A fast buy has
+    ``<MARKET>-<side>-<time>`` (in answers and pushes alike) so it can be recorded,
+    shown and matched with its pushes. A fast buy has
     ``total``/``filledTotal`` (quote) instead of an amount: ``amount`` and ``filled``
     are then quote amounts (and ``price`` None) — the only figures the answer gives.
     A price or target of 0 means none.
@@ -552,7 +553,10 @@ def order(raw: Any, *, fallback_symbol: str = "") -> Order:
             raise BadResponse(NAME, "field 'status' is not an order state")
         status = found
     order_id = raw.get("orderId")
-    if not order_id:
+    if kind is OrderType.MARKET or not order_id:
+        # Market and fast answers carry no orderId, so such an order is named by what
+        # every report of it carries; its orderUpdate push gets the same name, which
+        # keeps the two one order (nothing takes a market order's id: it is never open).
         stamp = str(raw.get("time", "0"))
         order_id = f"{_symbol(symbol)}-{side.value}-{stamp}"
     stop = _positive_or_none(raw.get("target", raw.get("targetPrice")), "target")

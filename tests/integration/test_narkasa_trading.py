@@ -425,3 +425,19 @@ async def test_saved_addresses_and_a_rejected_withdrawal(env: Env) -> None:
     (rejected,) = await client.withdrawals()
     assert rejected.status is TransferStatus.FAILED
     assert balance(account, "BTC") == (Decimal("0.01"), Decimal(0))
+
+
+async def test_a_market_orders_push_names_it_as_its_answer(env: Env) -> None:
+    account = env.account(TRY=("50000", "0"))
+    client = env.client(account)
+    stream = client.account_stream(env.sandbox.env_vars(env.url)["NARKASA_WS_URL"])
+    await stream.connect()
+    try:
+        placed = await client.place_order(
+            OrderRequest(await env.market("BTCTRY"), Side.BUY, Decimal("0.001"))
+        )
+        event = await next_event(stream, "order")
+        assert event.order is not None and event.order.order_id == placed.order_id
+        assert event.order.status is OrderStatus.FILLED
+    finally:
+        await stream.close()

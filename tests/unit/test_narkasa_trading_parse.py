@@ -125,3 +125,10 @@ def test_order_update_and_stream_answers() -> None:
         )
     with pytest.raises(BadResponse):
         parse.order({"market": "X", "side": 7, "orderType": 0, "amount": 1})
+
+
+def test_a_market_order_push_is_named_as_its_answer() -> None:
+    push = dict(ORDER_UPDATE["order"])  # type: ignore[call-overload]
+    push.update(orderType=1, side=1, market="BTCUSDT", status="FILLED")
+    assert parse.order(push).order_id == "BTCUSDT-sell-1578405048608"
+    assert parse.placed_order(MARKET_SELL, "BTCUSDT").order_id == parse.order(push).order_id
