@@ -24,6 +24,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -48,6 +49,12 @@ from storage.repos import orders as orders_repo
 from storage.repos import outbox
 
 log = logging.getLogger(__name__)
+FILL_SLACK = timedelta(seconds=30)  # an exchange's clock may run behind ours
+
+
+def repo_time(moment: datetime) -> datetime:
+    """Aware UTC (SQLite hands back naive times)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class EventTexts(Protocol):
@@ -263,7 +270,21 @@ class AccountEvents:
             return None
         mine = [f for f in fills if f.order_id == row.order_id]
         if not mine:
-            return None  # no fill names it: cancelled, or filled without order ids
+            # Some systems' trade lists name no order (Narkasa's user-trades): take the
+            # anonymous fills of the same market, side and limit price since the order
+            # was made. None when nothing matches: cancelled, or unknowable.
+            since = repo_time(row.created_at) - FILL_SLACK
+            mine = [
+                f
+                for f in fills
+                if not f.order_id
+                and f.symbol == row.symbol
+                and f.side.value == row.side
+                and (row.price is None or f.price == Decimal(row.price))
+                and f.time >= since
+            ]
+            if not mine:
+                return None
         filled = sum((f.amount for f in mine), Decimal(0))
         amount = Decimal(row.amount)
         filled = max(filled, Decimal(row.filled))

@@ -369,6 +369,10 @@ class TradingService:
         _, market = await self.market.market(exchange, symbol)
         if not market.active:
             raise MarketNotTrading(market)
+        if self.on_order is not None:
+            # The owner is trading now: the account's events are watched from here on,
+            # so a private stream is up before the order it would report on.
+            self.on_order(user_id, exchange)
         book = None
         if price is None:
             book = await self.market.order_book(exchange, market.symbol, BOOK_DEPTH)

@@ -7,6 +7,8 @@ log and its matching engine), never on what the bot meant to send.
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from exchanges.errors import (
     InvalidOrder,
     MarketClosed,
 )
+from sandbox.matching import MatchingEngine
 from sandbox.runner import SandboxStack, demo_credentials
 
 from .conftest import ChatUser, RunningBot, running_bot
@@ -125,7 +128,7 @@ async def test_a_limit_buy_is_checked_summarised_and_sent_once_on_confirm(
     assert "Buy BTC/USD on WEX — limit order" in text
     assert "Amount: 0.00123456 BTC" in text  # WEX takes 8 places: rounded down, and said
     assert "Amount rounded down from 0.0012345678 to 0.00123456" in text
-    assert f"Price rounded from {price:,}9 to {price:,}" in text  # a buy rounds down
+    assert f"Price rounded from {price:,}9 to {price.normalize():,}" in text  # buys round down
     assert "Estimated fee:" in text and "Available: 10,000 USD" in text
     assert "Confirm within 60 seconds" in text
     assert venue.placed() == []  # nothing reaches the exchange before Confirm
@@ -366,3 +369,118 @@ async def test_new_deposits_are_told_once_and_old_ones_never(bot: RunningBot) ->
     texts = [str(m.get("text")) for m in user.emu.transcript(user.chat_id) if m.get("from_bot")]
     assert sum("Incoming deposit" in t or "Deposit credited" in t for t in texts) == 2
     assert not any("0.5 BTC" in t for t in texts)
+
+
+# --- each system with trading, end to end through its real client and sandbox ----------
+@dataclass(frozen=True)
+class System:
+    exchange: str
+    title: str
+    symbol: str
+    base: str
+    quote: str
+    amount: str
+    places: int  # price places
+    buy_path: str  # where a limit buy is POSTed
+    market_sell_path: str | None  # where a market sell is POSTed (None: no market orders)
+    cancel_path: str
+
+
+SYSTEMS = [
+    System(
+        "narkasa",
+        "Narkasa",
+        "BTC/USDT",
+        "BTC",
+        "USDT",
+        "0.001",
+        2,
+        "/v3/api/market/limit-buy",
+        "/v3/api/market/market-sell",
+        "/v3/api/market/cancel-order",
+    ),
+]
+
+
+def posts(bot: RunningBot, exchange: str, path: str) -> list[Any]:
+    harness = bot.stack.servers[exchange].harness  # type: ignore[attr-defined]
+    return [r for r in harness.requests if r.method == "POST" and r.path.startswith(path)]
+
+
+def sent_numbers(request: Any) -> set[Decimal]:
+    """Every number a request carried (query and form or JSON body), as Decimals."""
+    text = " ".join([*request.query.values(), request.body.decode(errors="replace")])
+    return {Decimal(n) for n in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])", text)}
+
+
+async def real_trader(bot: RunningBot, system: System) -> tuple[ChatUser, MatchingEngine]:
+    user = bot.user()
+    reply = await connect(user, system.exchange, demo_credentials()[system.exchange])
+    assert "connected" in reply
+    engine = bot.stack.servers[system.exchange].engine  # type: ignore[attr-defined]
+    assert isinstance(engine, MatchingEngine)
+    return user, engine
+
+
+def market_price(engine: MatchingEngine, system: System, factor: str) -> Decimal:
+    last = engine.last(system.base, system.quote)
+    return (last * Decimal(factor)).quantize(Decimal(1).scaleb(-system.places))
+
+
+@pytest.mark.parametrize("system", SYSTEMS, ids=lambda s: s.exchange)
+async def test_limit_order_listed_and_cancelled_end_to_end(bot: RunningBot, system: System) -> None:
+    user, engine = await real_trader(bot, system)
+    price = market_price(engine, system, "0.97")
+    shown = await summary(user, f"/buy {system.exchange} {system.symbol} {system.amount} {price}")
+    assert f"Buy {system.base}/{system.quote} on {system.title} — limit order" in shown["text"]
+    assert posts(bot, system.exchange, system.buy_path) == []
+    answer = await press(user, shown, 1)
+    assert f"Order placed on {system.title}" in answer
+    [request] = posts(bot, system.exchange, system.buy_path)
+    carried = sent_numbers(request)
+    assert Decimal(system.amount) in carried and price in carried
+    [order] = [o for o in engine.orders(next(iter(engine._books))) if o.is_open]
+    assert order.amount == Decimal(system.amount) and order.price == price
+    listing = await summary(user, f"/orders {system.exchange}")
+    assert f"Open orders on {system.title}" in listing["text"]
+    question = await press(user, listing, 1)
+    assert f"Cancel this order on {system.title}?" in question
+    asking = user.emu.last_bot_message(user.chat_id)
+    assert asking is not None
+    assert posts(bot, system.exchange, system.cancel_path) == []  # asked first
+    assert "is cancelled" in await press(user, asking, 1)
+    assert len(posts(bot, system.exchange, system.cancel_path)) == 1
+    assert order.status == "cancelled"
+
+
+@pytest.mark.parametrize("system", SYSTEMS, ids=lambda s: s.exchange)
+async def test_market_order_end_to_end(bot: RunningBot, system: System) -> None:
+    user, _ = await real_trader(bot, system)
+    reply = await summary(user, f"/sell {system.exchange} {system.symbol} {system.amount}")
+    if system.market_sell_path is None:
+        assert "has no market orders" in reply["text"]
+        return
+    assert "market order" in reply["text"] and "Estimated price:" in reply["text"]
+    answer = await press(user, reply, 1)
+    assert f"Order placed on {system.title}" in answer
+    [request] = posts(bot, system.exchange, system.market_sell_path)
+    assert Decimal(system.amount) in sent_numbers(request)
+
+
+@pytest.mark.parametrize("system", SYSTEMS, ids=lambda s: s.exchange)
+async def test_a_fill_is_told_end_to_end(bot: RunningBot, system: System) -> None:
+    user, engine = await real_trader(bot, system)
+    price = market_price(engine, system, "0.995")
+    shown = await summary(user, f"/buy {system.exchange} {system.symbol} {system.amount} {price}")
+    assert f"Order placed on {system.title}" in await press(user, shown, 1)
+    hub = getattr(bot.stack.servers[system.exchange], "stream", None)
+    if hasattr(hub, "wait_user_bound"):  # a private stream: let it be listening first
+        await hub.wait_user_bound(demo_credentials()[system.exchange][0], timeout=20)
+    bot.stack.market.shift(system.base, -2)  # the price falls through the order's limit
+    filled = await user.emu.wait_for_message(
+        user.chat_id, predicate=lambda m: "is filled" in str(m.get("text")), timeout=30
+    )
+    assert system.title in filled["text"]
+    await user.ask("/help")
+    texts = [str(m.get("text")) for m in user.emu.transcript(user.chat_id) if m.get("from_bot")]
+    assert len([t for t in texts if "is filled" in t]) == 1
