@@ -5,22 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
 from bot.app import services_of
 from bot.money import MoneyServices
-from exchanges.models import (
-    TradingCapabilities,
-    TransferStatus,
-    Withdrawal,
-    WithdrawalRequest,
-    WithdrawalTerms,
-)
-from exchanges.wex.account import WexAccount
 from sandbox import wallex, wex
 from sandbox.runner import SandboxStack
 
@@ -178,44 +170,27 @@ class Sent:
         ].body
 
 
-class RecordingWex(WexAccount):
-    """WEX's real account client (balances from the strict sandbox) with withdrawals
-    recorded in memory: the bot's two-step flow, independent of any one system."""
+class WexWithdrawals:
+    """The ``WithdrawCoin`` calls the strict WEX sandbox received, as parsed form bodies."""
 
-    trading = TradingCapabilities(withdraw=True)
-    sent: list[WithdrawalRequest] = []
+    def __init__(self, bot: RunningBot) -> None:
+        self.harness = bot.stack.servers["wex"].harness
 
-    async def withdrawal_terms(self, currency: str, network: str | None = None) -> WithdrawalTerms:
-        return WithdrawalTerms(
-            currency=currency,
-            network=network,
-            fee=Decimal("0.001"),
-            min_amount=Decimal("0.01"),
-            amount_decimals=8,
-        )
-
-    async def withdraw(self, request: WithdrawalRequest) -> Withdrawal:
-        RecordingWex.sent.append(request)
-        return Withdrawal(
-            exchange="wex",
-            withdrawal_id=str(37832629 + len(RecordingWex.sent)),
-            currency=request.currency,
-            amount=request.amount,
-            address=request.address,
-            status=TransferStatus.PENDING,
-            fee=Decimal("0.001"),
-        )
+    def __call__(self) -> list[dict[str, str]]:
+        found = []
+        for r in self.harness.requests:
+            form = {k: v[0] for k, v in parse_qs(r.body.decode()).items()}
+            if form.get("method") == "WithdrawCoin":
+                found.append(form)
+        return found
 
 
-def recording(bot: RunningBot) -> list[WithdrawalRequest]:
-    accounts = services_of(bot.app).accounts
-    accounts.factories["wex"] = (RecordingWex, accounts.factories["wex"][1])
-    RecordingWex.sent = []
-    return RecordingWex.sent
+def recording(bot: RunningBot) -> WexWithdrawals:
+    return WexWithdrawals(bot)
 
 
-@pytest.fixture(name="recording")
-def recording_fixture(bot: RunningBot) -> list[WithdrawalRequest]:
+@pytest.fixture(name="sent")
+def sent_fixture(bot: RunningBot) -> WexWithdrawals:
     return recording(bot)
 
 
@@ -226,24 +201,27 @@ async def wex_user(bot: RunningBot, user_id: int = 1001) -> ChatUser:
 
 
 async def test_withdraw_summary_code_and_sent_once(
-    bot: RunningBot, recording: list[WithdrawalRequest], caplog: pytest.LogCaptureFixture
+    bot: RunningBot, sent: WexWithdrawals, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     user = await wex_user(bot)
     message = await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
     text = str(message["text"])
-    assert BTC_ADDRESS in text and "Amount: 0.5 BTC" in text and "Fee: 0.001 BTC" in text
-    assert "The address receives: 0.499 BTC" in text and "Available: 23.998 BTC" in text
+    assert BTC_ADDRESS in text and "Amount: 0.5 BTC" in text and "Available: 23.998 BTC" in text
+    assert "Fee: WEX does not say" in text  # WEX states no fee before WithdrawCoin
     assert any("You never saved this address" in part for part in bold_parts(message))
     code = await confirm_and_get_code(bot, user, message)
-    assert recording == []  # Confirm alone sends nothing
+    assert sent() == []  # Confirm alone sends nothing
     [code_message] = code_messages(bot, user)
     done = await user.ask(code)
-    assert "WEX accepted the withdrawal: id 37832630, status pending" in done
-    assert [(r.currency, r.amount, r.address) for r in recording] == [
-        ("BTC", Decimal("0.5"), BTC_ADDRESS)
-    ]
-    assert recording[0].reference  # the confirmation's idempotency reference
+    assert re.search(r"WEX accepted the withdrawal: id \d+, status pending", done), done
+    assert "Fee: 0.001 BTC" in done  # from WEX's amountSent
+    [request] = sent()
+    assert (request["coinName"], request["amount"], request["address"]) == (
+        "BTC",
+        "0.5",
+        BTC_ADDRESS,
+    )
     ours = ("bot", "handlers", "exchanges", "storage", "telegram")
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(ours))
     assert code not in logged  # the code is never logged
@@ -254,7 +232,7 @@ async def test_withdraw_summary_code_and_sent_once(
     assert gone[0]["deleted"]
     # The same code again does nothing more.
     await user.ask(code)
-    assert len(recording) == 1
+    assert len(sent()) == 1
     offer = last_with_buttons(bot, user)
     assert "Save this address" in str(offer["text"])
     assert "Saved to your address book" in await press(bot, user, offer, 1)
@@ -264,7 +242,7 @@ async def test_withdraw_summary_code_and_sent_once(
 
 
 async def test_three_wrong_codes_end_it_and_nothing_is_sent(
-    bot: RunningBot, recording: list[WithdrawalRequest]
+    bot: RunningBot, sent: WexWithdrawals
 ) -> None:
     user = await wex_user(bot)
     code = await confirm_and_get_code(
@@ -275,13 +253,11 @@ async def test_three_wrong_codes_end_it_and_nothing_is_sent(
     assert "Tries left: 1" in await user.ask(wrong)
     assert "Three wrong codes" in await user.ask(wrong)
     assert "I answer commands" in await user.ask(code)  # the challenge is over
-    assert recording == []
+    assert sent() == []
     assert all(m["deleted"] for m in code_messages(bot, user))
 
 
-async def test_a_code_after_two_minutes_is_refused(
-    bot: RunningBot, recording: list[WithdrawalRequest]
-) -> None:
+async def test_a_code_after_two_minutes_is_refused(bot: RunningBot, sent: WexWithdrawals) -> None:
     from ..conftest import FixedClock
 
     clock = FixedClock()
@@ -292,20 +268,20 @@ async def test_a_code_after_two_minutes_is_refused(
     )
     clock.advance(121)
     assert "The code expired" in await user.ask(code)
-    assert recording == []
+    assert sent() == []
 
 
-async def test_cancel_at_the_code_step(bot: RunningBot, recording: list[WithdrawalRequest]) -> None:
+async def test_cancel_at_the_code_step(bot: RunningBot, sent: WexWithdrawals) -> None:
     user = await wex_user(bot)
     await confirm_and_get_code(
         bot, user, await summary(bot, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
     )
     assert "Cancelled: nothing was sent" in await user.ask("/cancel")
-    assert recording == []
+    assert sent() == []
 
 
 async def test_cap_is_enforced_before_anything_is_sent(
-    bot: RunningBot, recording: list[WithdrawalRequest]
+    bot: RunningBot, sent: WexWithdrawals
 ) -> None:
     user = await wex_user(bot)
     await user.ask("/withdrawcap 0.8 BTC")
@@ -316,34 +292,46 @@ async def test_cap_is_enforced_before_anything_is_sent(
     await user.ask(await confirm_and_get_code(bot, user, first))
     refused = await user.ask(f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
     assert "passes your daily cap of 0.8 BTC" in refused and "0.5 BTC went out" in refused
-    assert len(recording) == 1
+    assert len(sent()) == 1
     # At send time the cap is checked again: 0.5 + 0.3 fits exactly, 0.31 would not.
     await user.ask(await confirm_and_get_code(bot, user, second))
-    assert [r.amount for r in recording] == [Decimal("0.5"), Decimal("0.3")]
+    assert [r["amount"] for r in sent()] == ["0.5", "0.3"]
     assert "passes your daily cap" in await user.ask(f"/withdraw wex BTC 0.01 {BTC_ADDRESS}")
 
 
-async def test_bad_input_gets_a_sentence(
-    bot: RunningBot, recording: list[WithdrawalRequest]
+async def test_bad_input_gets_a_sentence_and_sends_nothing(
+    bot: RunningBot, sent: WexWithdrawals
 ) -> None:
+    from sandbox import narkasa
+
     user = await wex_user(bot)
+    await connect(user, "narkasa", [narkasa.DEMO_API_KEY, narkasa.DEMO_API_SECRET])
     assert "checksum does not match" in await user.ask(
         "/withdraw wex BTC 0.5 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"
-    )
-    assert "at most 8 decimal places" in await user.ask(
-        f"/withdraw wex BTC 0.123456789 {BTC_ADDRESS}"
-    )
-    assert "least you can withdraw is 0.01 BTC" in await user.ask(
-        f"/withdraw wex BTC 0.001 {BTC_ADDRESS}"
     )
     assert "23.998 BTC available on WEX; 30 BTC is needed" in await user.ask(
         f"/withdraw wex BTC 30 {BTC_ADDRESS}"
     )
-    assert recording == []
+    # Narkasa states its places and minimum (balance/withdraw): checked before asking.
+    assert "at most 8 decimal places" in await user.ask(
+        f"/withdraw narkasa BTC 0.123456789 {BTC_ADDRESS}"
+    )
+    assert "least you can withdraw is 0.0001 BTC" in await user.ask(
+        f"/withdraw narkasa BTC 0.00005 {BTC_ADDRESS}"
+    )
+    assert "is not an amount" in await user.ask(f"/withdraw wex BTC -1 {BTC_ADDRESS}")
+    # WEX states no minimum beforehand: its refusal after the code is a sentence too.
+    code = await confirm_and_get_code(
+        bot, user, await summary(bot, user, f"/withdraw wex BTC 0.001 {BTC_ADDRESS}")
+    )
+    refused = await user.ask(code)
+    assert "under its minimum" in refused
+    assert "Nothing was sent" in refused
+    assert [r["amount"] for r in sent()] == ["0.001"]  # asked, and refused by WEX
 
 
 async def test_an_unanswered_code_is_swept_and_its_owner_told(
-    bot: RunningBot, recording: list[WithdrawalRequest]
+    bot: RunningBot, sent: WexWithdrawals
 ) -> None:
     from handlers.withdrawals import LATE_GRACE_SECONDS, sweep
 
@@ -363,7 +351,7 @@ async def test_an_unanswered_code_is_swept_and_its_owner_told(
     )
     assert told["from_bot"]
     assert all(m["deleted"] for m in code_messages(bot, user))
-    assert money(bot).codes.pending(user.user_id) is None and recording == []
+    assert money(bot).codes.pending(user.user_id) is None and sent() == []
 
 
 async def test_a_restart_at_the_code_step_sends_nothing_and_says_so(
@@ -371,13 +359,12 @@ async def test_a_restart_at_the_code_step_sends_nothing_and_says_so(
 ) -> None:
     db = tmp_path / "restart.db"
     async with running_bot(stack, db) as first:
-        recording(first)
         user = await wex_user(first)
         code = await confirm_and_get_code(
             first, user, await summary(first, user, f"/withdraw wex BTC 0.5 {BTC_ADDRESS}")
         )
     async with running_bot(stack, db) as second:
-        sent = recording(second)
+        withdrawals = recording(second)
         told = await stack.telegram.wait_for_message(
             user.chat_id,
             predicate=lambda m: "I restarted before you typed the code back" in str(m.get("text")),
@@ -386,7 +373,7 @@ async def test_a_restart_at_the_code_step_sends_nothing_and_says_so(
         assert told["from_bot"]
         again = second.user()
         assert "I answer commands" in await again.ask(code)
-        assert sent == []
+        assert withdrawals() == []
 
 
 # --- real systems: the strict sandboxes record what reached them ---------------------
@@ -428,3 +415,56 @@ async def test_withdraw_on_narkasa_reaches_create_withdraw_once(bot: RunningBot)
     for _ in range(3):
         await user.ask(wrong)
     assert len(withdraw_requests(bot, "narkasa", "create-withdraw")) == 1
+
+
+def wex_methods(bot: RunningBot, method: str) -> list[dict[str, str]]:
+    found = []
+    for r in bot.stack.servers["wex"].harness.requests:
+        form = {k: v[0] for k, v in parse_qs(r.body.decode()).items()}
+        if form.get("method") == method:
+            found.append(form)
+    return found
+
+
+async def test_coupon_create_and_redeem_through_both_steps(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    from .test_bot_accounts import assert_not_in_database_files
+
+    caplog.set_level(logging.DEBUG)
+    alice = await wex_user(bot)
+    message = await summary(bot, alice, "/coupon create USD 10")
+    assert "Create a WEX coupon" in str(message["text"]) and "Amount: 10 USD" in str(
+        message["text"]
+    )
+    code = await confirm_and_get_code(bot, alice, message)
+    assert wex_methods(bot, "CreateCoupon") == []
+    made = await alice.ask(code)
+    assert "Coupon created: 10 USD" in made
+    found = re.search(r"\n(WEX\w+)\n", made)
+    assert found, made
+    coupon = found.group(1)
+    [request] = wex_methods(bot, "CreateCoupon")
+    assert (request["coinName"], request["amount"]) == ("USD", "10")
+    # The coupon is shown once and kept nowhere: not in the logs, not in the database.
+    assert coupon not in caplog.text
+    assert_not_in_database_files(bot, [coupon])
+    # Bob redeems it: his message with the code is deleted at once, then the same two steps.
+    bob = bot.user(1002, name="Bob")
+    assert "connected" in await connect(bob, "wex", [wex.DEMO_KEY, wex.DEMO_SECRET])
+    asked = await bob.ask(f"/coupon redeem {coupon}")
+    assert "Redeem a WEX coupon" in asked and coupon not in asked
+    typed = [
+        m
+        for m in bot.stack.telegram.transcript(bob.chat_id)
+        if not m.get("from_bot") and coupon in str(m.get("text"))
+    ]
+    assert typed and all(m["deleted"] for m in typed)
+    redeem = last_with_buttons(bot, bob)
+    assert wex_methods(bot, "RedeemCoupon") == []
+    done = await bob.ask(await confirm_and_get_code(bot, bob, redeem))
+    assert "Coupon redeemed: 10 USD added to your balance" in done
+    [redeemed] = wex_methods(bot, "RedeemCoupon")
+    assert redeemed["coupon"] == coupon
+    assert coupon not in caplog.text
+    assert_not_in_database_files(bot, [coupon])
