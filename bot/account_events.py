@@ -318,8 +318,14 @@ class AccountEvents:
                         # Catch up on what happened while no stream was listening.
                         with contextlib.suppress(ExchangeError):
                             await self.poll_once(watch.user_id, watch.exchange)
+                        deposits = self.capabilities(watch.exchange).deposits_history
                         async for event in stream.events():
                             await self.notify(watch.user_id, event)
+                            if event.kind == "balance" and deposits:
+                                # A balance that moved may be a deposit the stream does
+                                # not name (Narkasa pushes only balances): look.
+                                with contextlib.suppress(ExchangeError):
+                                    await self._poll_deposits(client, watch.user_id, watch.exchange)
                     finally:
                         await stream.close()
             except asyncio.CancelledError:

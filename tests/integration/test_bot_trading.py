@@ -484,3 +484,23 @@ async def test_a_fill_is_told_end_to_end(bot: RunningBot, system: System) -> Non
     await user.ask("/help")
     texts = [str(m.get("text")) for m in user.emu.transcript(user.chat_id) if m.get("from_bot")]
     assert len([t for t in texts if "is filled" in t]) == 1
+
+
+async def test_a_narkasa_deposit_is_told_once_from_its_user_stream(bot: RunningBot) -> None:
+    key, secret = demo_credentials()["narkasa"]
+    user = bot.user()
+    assert "connected" in await connect(user, "narkasa", [key, secret])
+    server: Any = bot.stack.servers["narkasa"]
+    await services(bot).account_events.rescan()  # what /connect's next rescan would do
+    await server.stream.wait_user_bound(key, timeout=20)
+    # The history before watching began is never announced; a new deposit is, once.
+    assert await services(bot).account_events.poll_once(1001, "narkasa") == 0
+    server.credit_deposit(key, "USDT", "50")
+    told = await user.emu.wait_for_message(
+        user.chat_id, predicate=lambda m: "Deposit credited" in str(m.get("text")), timeout=30
+    )
+    assert "Narkasa" in told["text"] and "50 USDT" in told["text"]
+    assert await services(bot).account_events.poll_once(1001, "narkasa") == 0
+    await user.ask("/help")
+    texts = [str(m.get("text")) for m in user.emu.transcript(user.chat_id) if m.get("from_bot")]
+    assert len([t for t in texts if "Deposit credited" in t]) == 1
