@@ -1,9 +1,50 @@
-"""ALP.COM account: balances, fee profile and key check over signed calls (seed 002).
+"""ALP.COM account: balances, fees, orders and transfer history over signed calls (seed 002).
 
 Every call is signed as the document's "Authorization" section says (``X-KEY``,
 ``X-SIGN``, ``X-NONCE``; the signing itself is in ``exchanges.alp.auth``). Calls made:
-``GET /api/v1/wallets/`` (``verify`` and ``balances``), ``GET /api/v3/accounts`` and
-``GET /api/v3/feeinfo`` (``profile``).
+``GET /api/v1/wallets/`` (``verify`` and ``balances``), ``GET /api/v3/accounts``
+(``profile``, and the account id v3 orders carry), ``GET /api/v3/feeinfo``
+(``profile``, ``trading_fee``), ``POST /api/v3/orders`` (``place_order``), ``GET
+/api/v3/orders`` (``open_orders``, ``order_by_client_id``, the state of a new order),
+``GET /api/v1/order/<pk>/`` (``order``), ``POST /api/v1/order-cancel/``
+(``cancel_order``), ``GET /api/v1/orders/own/`` (``own_orders``), ``GET
+/api/v1/exchanges/own/`` (``fills``), ``GET /api/v3/accounts/trades``
+(``account_trades``, with fees), ``GET /api/v1/deposits/`` and ``GET
+/api/v1/withdraws/``.
+
+Trading choices:
+- Orders are placed through v3, not v1 ``order/``: only v3 takes a
+  ``client_order_id``, so an order whose answer is lost (a crash, a timeout) is found
+  again with ``order_by_client_id`` instead of being sent twice. v3 order objects are
+  read with ``client_order_id`` (the document's example lists fields only in part); a
+  second POST with a used id is expected to be refused, which makes a resend harmless.
+  The body carries ``account_id`` (read once from v3 ``accounts``), ``wallet_type``
+  SPOT, ``tif`` GTC, ``base_amount`` and, for LIMIT, ``limit_price``; MARKET orders
+  send ``base_amount`` too. Numbers are written as JSON numbers with exactly the
+  Decimal's digits. No stop orders (``stop_operator``'s meaning is not explained).
+- Signing a JSON body: the document signs "POST data sorted by keys"; for JSON that is
+  read as its top-level fields, each as the text it is written with (a number's own
+  digits, ``true``/``false``), sorted and url-encoded like form data.
+- Cancel uses v1 ``order-cancel/`` (a form): v3 ``DELETE`` answers only 202/204 and
+  signs an array, which the document does not show how to serialise. Neither answers
+  the order's state, so ``cancel_order`` returns None.
+- Statuses: v1 1 Active, 2 Canceled, 3 Done; v3 ``OPEN`` (example), ``FILLED`` (trades
+  example) and, read as well, ``PARTIALLY_FILLED``, ``CANCELLED``/``CANCELED``,
+  ``EXPIRED``, ``REJECTED``. v1 ``order/<pk>/``'s example contradicts itself
+  (``amount`` 0.125 above ``amount_original`` 0.0041958): ``amount_original`` is read
+  as the order's amount and ``amount_filled`` as what filled; its example is unsigned,
+  it is signed here all the same (another account's order is no one's business).
+- Refusals carry no documented text: a 400's ``error`` (v1) or ``message`` (v3) is
+  matched for insufficient funds, minimum, precision/decimal places, not trading/
+  suspended (market closed), not found; other order refusals are InvalidOrder.
+- Fills: v1 ``exchanges/own/`` has trade ids but no order id, v3 ``accounts/trades``
+  fees but neither id; both are offered, ``fills`` is v1 (newest first, ``limit``).
+- No withdrawal can be made through the API (only listed: ``withdraws/``), so
+  ``withdraw`` stays NotSupported and ``trading.withdraw`` False. Deposits carry no
+  status in the document: a listed deposit is COMPLETED. Withdraw statuses 10/20 are
+  pending, 30 completed, 40 refused (failed), 50 cancelled.
+- No private stream: order fills and deposits are polled (``account_events="poll"``).
+  v1's signed calls are limited to 2 a second per account; the bot polls slower.
 
 Choices where the document is silent or contradicts itself:
 - Balances come from v1 ``wallets/``, not v3 ``accounts/balances``: v1's signing is
@@ -46,23 +87,50 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from exchanges.accounts import AccountClient
 from exchanges.alp import auth, parse
 from exchanges.credentials import CredentialField
-from exchanges.errors import AuthenticationError, NotSupported
-from exchanges.models import AccountCheck, AccountProfile, Balance, DepositAddress
+from exchanges.errors import AuthenticationError, NotSupported, OrderNotFound
+from exchanges.http import HttpReply
+from exchanges.models import (
+    AccountCheck,
+    AccountProfile,
+    Balance,
+    Deposit,
+    DepositAddress,
+    Fee,
+    Fill,
+    Market,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    TradingCapabilities,
+    Withdrawal,
+)
 
 log = logging.getLogger(__name__)
 
 WALLETS = "/api/v1/wallets/"
 ACCOUNTS = "/api/v3/accounts"
 FEE_INFO = "/api/v3/feeinfo"
+V3_ORDERS = "/api/v3/orders"
+V3_TRADES = "/api/v3/accounts/trades"
+V1_ORDER = "/api/v1/order/{}/"
+V1_OWN_ORDERS = "/api/v1/orders/own/"
+V1_CANCEL = "/api/v1/order-cancel/"
+V1_OWN_EXCHANGES = "/api/v1/exchanges/own/"
+V1_DEPOSITS = "/api/v1/deposits/"
+V1_WITHDRAWS = "/api/v1/withdraws/"
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(eq=False)
@@ -104,7 +172,23 @@ class AlpAccount(AccountClient):
         CredentialField("secret", "API secret"),
     )
 
+    trading = TradingCapabilities(
+        limit_orders=True,
+        market_orders=True,
+        cancel=True,
+        open_orders=True,
+        client_order_ids=True,
+        withdraw=False,
+        deposits_history=True,
+        account_events="poll",
+        notes=(
+            "ALP.COM's API has no call to make a withdrawal: withdraw on the website",
+            "orders carry a client order id (API v3), so a lost answer is found again",
+        ),
+    )
+
     _turn: _KeyTurn | None = None
+    _account_id: int | None = None
 
     @property
     def _key(self) -> str:
@@ -115,18 +199,44 @@ class AlpAccount(AccountClient):
 
     async def _signed_get(self, path: str) -> Any:
         """One signed GET without parameters: its decoded body, or the error it states."""
+        return parse.checked(await self._send("GET", path))
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        json_fields: Mapping[str, JsonValue] | None = None,
+    ) -> HttpReply:
+        """One signed call, its reply unread. A GET signs {} (its query is not POST
+        data); a form signs its fields; a JSON body signs its top-level fields as the
+        text they are written with (``json_text``)."""
         key = self._key
         if self._turn is None:
             self._turn = _turn_for(key)
         turn = self._turn
+        payload: dict[str, str] = {}
+        data: str | None = None
+        content_type: str | None = None
+        if form is not None:
+            payload = dict(form)
+            data, content_type = urlencode(list(form.items())), FORM
+        elif json_fields is not None:
+            payload = {name: json_text(value) for name, value in json_fields.items()}
+            data, content_type = json_body(json_fields), "application/json"
         async with turn.lock:
             floor = max(int(self.clock() * 1000), turn.last_nonce)
             nonce = await self.nonces.next_nonce(key, at_least=floor)
             turn.last_nonce = max(turn.last_nonce, nonce)
-            headers = auth.signed_headers(self.credentials, {}, nonce)
-            log.debug("alp signed GET %s (nonce %d)", path, nonce)
-            reply = await self.http.request("GET", path, headers=headers, idempotent=False)
-        return parse.checked(reply)
+            headers = auth.signed_headers(self.credentials, payload, nonce)
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+            log.debug("alp signed %s %s (nonce %d)", method, path, nonce)
+            return await self.http.request(
+                method, path, params=query, headers=headers, data=data, idempotent=False
+            )
 
     async def verify(self) -> AccountCheck:
         """Reads the wallets: harmless, and refused unless key, signature and nonce are right."""
@@ -155,3 +265,156 @@ class AlpAccount(AccountClient):
         if paid_in:
             lines.append(("Fees charged in", ", ".join(paid_in)))
         return AccountProfile(lines=tuple(lines), fees=tuple(parse.fees(fee_info)))
+
+    # --- trading ----------------------------------------------------------------------
+    async def account_id(self) -> int:
+        """The key's own account id (v3 ``accounts``), sent with every v3 order."""
+        if self._account_id is None:
+            self._account_id = parse.own_account_id(await self._signed_get(ACCOUNTS))
+        return self._account_id
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """v3 ``POST /api/v3/orders`` with the request's ``client_order_id``; the
+        order's state is then read back from v3 ``GET /api/v3/orders``."""
+        if request.stop_price is not None:
+            raise NotSupported(self.name, "stop orders are not offered for ALP.COM here")
+        fields: dict[str, JsonValue] = {
+            "account_id": await self.account_id(),
+            "wallet_type": "SPOT",
+            "pair": request.market.symbol,
+            "order_side": request.side.value.upper(),
+            "order_type": "MARKET" if request.price is None else "LIMIT",
+            "tif": "GTC",
+            "base_amount": request.amount,
+        }
+        if request.price is not None:
+            fields["limit_price"] = request.price
+        if request.client_order_id:
+            fields["client_order_id"] = request.client_order_id
+        reply = await self._send("POST", V3_ORDERS, json_fields=fields)
+        order_id = parse.v3_order_id(parse.order_checked(reply, symbol=request.market.symbol))
+        placed = await self._find_order(order_id, request.market)
+        if placed is not None:
+            return placed
+        return Order(
+            exchange=self.name,
+            order_id=order_id,
+            symbol=request.market.symbol,
+            side=request.side,
+            type=request.type,
+            amount=request.amount,
+            filled=Decimal(0),
+            status=OrderStatus.OPEN,
+            price=request.price,
+            client_order_id=request.client_order_id,
+        )
+
+    async def _v3_orders(
+        self, market: Market | None = None, open_only: bool = False
+    ) -> list[Order]:
+        query: dict[str, str] = {}
+        if market is not None:
+            query["pair"] = market.symbol
+        if open_only:
+            query["open_only"] = "true"
+        reply = await self._send("GET", V3_ORDERS, query=query or None)
+        return parse.v3_orders(parse.checked(reply, symbol=market.symbol if market else ""))
+
+    async def _find_order(self, order_id: str, market: Market | None) -> Order | None:
+        return next((o for o in await self._v3_orders(market) if o.order_id == order_id), None)
+
+    async def order_by_client_id(self, client_order_id: str) -> Order | None:
+        """The order placed with ``client_order_id`` within v3's default 30 days, or None."""
+        return next(
+            (o for o in await self._v3_orders() if o.client_order_id == client_order_id), None
+        )
+
+    async def open_orders(self, market: Market | None = None) -> Sequence[Order]:
+        return await self._v3_orders(market, open_only=True)
+
+    async def order(self, order_id: str, market: Market | None = None) -> Order:
+        """v1 ``GET /api/v1/order/<pk>/``; a 404 is OrderNotFound."""
+        wanted = _order_id(order_id)
+        reply = await self._send("GET", V1_ORDER.format(wanted))
+        return parse.v1_order(parse.order_checked(reply, order_id=wanted))
+
+    async def cancel_order(self, order_id: str, market: Market | None = None) -> Order | None:
+        """v1 ``POST /api/v1/order-cancel/``; it answers only the id, so None."""
+        wanted = _order_id(order_id)
+        reply = await self._send("POST", V1_CANCEL, form={"order": wanted})
+        parse.order_checked(reply, order_id=wanted)
+        return None
+
+    async def own_orders(
+        self, market: Market | None = None, status: int | None = None, limit: int = 2000
+    ) -> list[Order]:
+        """v1 ``orders/own/`` (``status`` 1 active, 2 cancelled, 3 done)."""
+        query = {"limit": str(limit)}
+        if market is not None:
+            query["pair"] = market.symbol
+        if status is not None:
+            query["status"] = str(status)
+        reply = await self._send("GET", V1_OWN_ORDERS, query=query)
+        return parse.v1_own_orders(parse.checked(reply, symbol=market.symbol if market else ""))
+
+    async def fills(self, market: Market | None = None, limit: int = 50) -> Sequence[Fill]:
+        """v1 ``exchanges/own/``, newest first (``ordering=-id``)."""
+        query = {"limit": str(max(1, limit)), "ordering": "-id"}
+        if market is not None:
+            query["pair"] = market.symbol
+        reply = await self._send("GET", V1_OWN_EXCHANGES, query=query)
+        return parse.own_exchanges(parse.checked(reply, symbol=market.symbol if market else ""))
+
+    async def account_trades(self, market: Market | None = None) -> list[Fill]:
+        """v3 ``accounts/trades`` of the last 30 days, with each trade's fee."""
+        query = {"pair": market.symbol} if market is not None else None
+        reply = await self._send("GET", V3_TRADES, query=query)
+        return parse.account_trades(parse.checked(reply, symbol=market.symbol if market else ""))
+
+    async def trading_fee(self, market: Market) -> Fee | None:
+        """The v3 ``feeinfo`` rule that applies to the market."""
+        return parse.fee_for(await self._signed_get(FEE_INFO), market)
+
+    # --- transfers --------------------------------------------------------------------
+    async def deposits(self, limit: int = 50) -> Sequence[Deposit]:
+        return parse.deposits(await self._signed_get(V1_DEPOSITS))[:limit]
+
+    async def withdrawals(self, limit: int = 50) -> Sequence[Withdrawal]:
+        """v1 ``withdraws/`` with their documented statuses (made on the website)."""
+        return parse.withdraws(await self._signed_get(V1_WITHDRAWS))[:limit]
+
+
+JsonValue = str | int | bool | Decimal | None
+
+
+def json_text(value: JsonValue) -> str:
+    """A field's value as it is written in the body: what its signature covers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def json_body(fields: Mapping[str, JsonValue]) -> str:
+    """A compact JSON object whose numbers are written exactly (a Decimal as its plain
+    digits, never through float)."""
+    parts = []
+    for name, value in fields.items():
+        if isinstance(value, str):
+            literal = json.dumps(value)
+        elif value is None:
+            literal = "null"
+        else:
+            literal = json_text(value)
+        parts.append(f"{json.dumps(name)}:{literal}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _order_id(value: str) -> str:
+    text = str(value).strip()
+    if not text.isdigit():
+        raise OrderNotFound("alp", f"{value!r} is not an ALP.COM order id")
+    return text

@@ -15,8 +15,14 @@ from typing import Any
 
 from exchanges.errors import (
     AuthenticationError,
+    BadPrecision,
     BadResponse,
+    BelowMinimum,
     ExchangeError,
+    InsufficientFunds,
+    InvalidOrder,
+    MarketClosed,
+    OrderNotFound,
     RateLimited,
     RejectedRequest,
     UnknownSymbol,
@@ -27,12 +33,19 @@ from exchanges.models import (
     Balance,
     BookLevel,
     Candle,
+    Deposit,
     Fee,
+    Fill,
     Market,
+    Order,
     OrderBook,
+    OrderStatus,
+    OrderType,
     Side,
     Ticker,
     Trade,
+    TransferStatus,
+    Withdrawal,
 )
 from exchanges.wire import (
     as_list,
@@ -40,6 +53,7 @@ from exchanges.wire import (
     field,
     from_timestamp,
     opt_decimal,
+    parse_iso_time,
     to_decimal,
 )
 
@@ -342,3 +356,302 @@ def account_lines(body: Any) -> tuple[tuple[str, str], ...]:
     if own.get("id_parent"):
         lines.append(("Sub-account of", str(own["id_parent"])))
     return tuple(lines)
+
+
+# --- trading and transfers ------------------------------------------------------------
+# The document shows no refusal text for orders; these phrases are matched (case-
+# insensitively) in the ``error`` (v1) or ``message`` (v3) of a 400, so the bot can
+# say what to change. Anything else about an order is an InvalidOrder.
+_ORDER_REFUSALS: tuple[tuple[str, type[ExchangeError]], ...] = (
+    ("insufficient", InsufficientFunds),
+    ("not enough", InsufficientFunds),
+    ("minimum", BelowMinimum),
+    ("precision", BadPrecision),
+    ("decimal places", BadPrecision),
+    ("not trading", MarketClosed),
+    ("suspended", MarketClosed),
+    ("not found", OrderNotFound),
+    ("unknown pair", UnknownSymbol),
+)
+V1_ORDER_STATES = {1: OrderStatus.OPEN, 2: OrderStatus.CANCELLED, 3: OrderStatus.FILLED}
+V3_ORDER_STATES = {
+    "NEW": OrderStatus.OPEN,
+    "OPEN": OrderStatus.OPEN,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "DONE": OrderStatus.FILLED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "CANCELED": OrderStatus.CANCELLED,
+    "EXPIRED": OrderStatus.CANCELLED,
+    "REJECTED": OrderStatus.REJECTED,
+}
+# 10 New (verification needed), 20 Verified, 30 Approved, 40 Refused, 50 Canceled.
+WITHDRAW_STATES = {
+    10: TransferStatus.PENDING,
+    20: TransferStatus.PENDING,
+    30: TransferStatus.COMPLETED,
+    40: TransferStatus.FAILED,
+    50: TransferStatus.CANCELLED,
+}
+
+
+def order_checked(reply: HttpReply, *, symbol: str = "", order_id: str = "") -> Any:
+    """Like ``checked``, with an order call's 400 read as what to change."""
+    if reply.status != 400:
+        if reply.status == 404 and order_id:
+            raise OrderNotFound(NAME, f"no order {order_id}")
+        return checked(reply, symbol=symbol)
+    try:
+        body = reply.json(NAME)
+    except BadResponse:
+        raise BadResponse(NAME, "HTTP 400 with an answer that is not JSON") from None
+    reason = _reason(body)
+    if not reason:
+        return checked(reply, symbol=symbol)
+    lowered = reason.lower()
+    for phrase, kind in _ORDER_REFUSALS:
+        if phrase in lowered:
+            if kind is UnknownSymbol:
+                raise UnknownSymbol(NAME, symbol or "?")
+            raise kind(NAME, reason)
+    raise InvalidOrder(NAME, reason)
+
+
+def _side(value: Any) -> Side:
+    text = str(value).lower()
+    if text not in ("buy", "sell"):
+        raise BadResponse(NAME, f"side {value!r} is neither buy nor sell")
+    return Side(text)
+
+
+def _stamp(value: Any, what: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    return parse_iso_time(NAME, value, what)
+
+
+def v3_order(raw: Any) -> Order:
+    """One order of v3 ``GET /api/v3/orders``."""
+    o = as_mapping(NAME, raw, "order")
+    status = str(field(NAME, o, "status")).upper()
+    if status not in V3_ORDER_STATES:
+        raise BadResponse(NAME, f"order status {status!r} is not known")
+    amount = to_decimal(NAME, field(NAME, o, "amount"), "amount")
+    filled = to_decimal(NAME, o.get("amount_filled", 0), "amount_filled")
+    state = V3_ORDER_STATES[status]
+    if state is OrderStatus.OPEN and filled > 0:
+        state = OrderStatus.PARTIALLY_FILLED
+    kind = str(o.get("type") or "LIMIT").upper()
+    price = opt_decimal(NAME, o.get("price"), "price")
+    stop = opt_decimal(NAME, o.get("stop_price"), "stop_price")
+    return Order(
+        exchange=NAME,
+        order_id=str(field(NAME, o, "id")),
+        symbol=str(field(NAME, o, "pair")),
+        side=_side(field(NAME, o, "side")),
+        type=OrderType.MARKET
+        if kind == "MARKET"
+        else (OrderType.STOP_LIMIT if stop else OrderType.LIMIT),
+        amount=amount,
+        filled=filled,
+        status=state,
+        price=price if price else None,
+        client_order_id=str(o.get("client_order_id") or "") or None,
+        created_at=_stamp(o.get("date"), "date"),
+        stop_price=stop if stop else None,
+    )
+
+
+def v3_orders(body: Any) -> list[Order]:
+    return [v3_order(raw) for raw in as_list(NAME, body, "orders")]
+
+
+def v3_order_id(body: Any) -> str:
+    """``POST /api/v3/orders`` answers the bare order id (``34``)."""
+    if isinstance(body, Mapping):
+        body = body.get("id", body.get("order_id"))
+    number = to_decimal(NAME, body, "order id")
+    if number != number.to_integral_value() or number <= 0:
+        raise BadResponse(NAME, "the answer is not an order id")
+    return str(int(number))
+
+
+def v1_order(raw: Any) -> Order:
+    """``GET /api/v1/order/<pk>/``: ``amount_original`` is the order's amount and
+    ``amount_filled`` what filled (``amount`` is what is left, which the example's
+    numbers contradict; see the client's docstring)."""
+    o = as_mapping(NAME, raw, "order")
+    code = to_decimal(NAME, field(NAME, o, "status"), "status")
+    if code not in V1_ORDER_STATES:
+        raise BadResponse(NAME, f"order status {code} is not one the document lists")
+    original = to_decimal(NAME, field(NAME, o, "amount_original"), "amount_original")
+    filled = to_decimal(NAME, o.get("amount_filled", 0), "amount_filled")
+    state = V1_ORDER_STATES[int(code)]
+    if state is OrderStatus.OPEN and filled > 0:
+        state = OrderStatus.PARTIALLY_FILLED
+    date = o.get("date")
+    return Order(
+        exchange=NAME,
+        order_id=str(field(NAME, o, "id")),
+        symbol=str(field(NAME, o, "pair")),
+        side=_side(field(NAME, o, "type")),
+        type=OrderType.LIMIT,
+        amount=original,
+        filled=filled,
+        status=state,
+        price=opt_decimal(NAME, o.get("price"), "price"),
+        created_at=None if date is None else from_timestamp(NAME, date, "date", millis=True),
+    )
+
+
+def own_exchanges(body: Any) -> list[Fill]:
+    """v1 ``exchanges/own/``: the account's trades, newest first. The document's shape
+    has no order id, so ``order_id`` is empty."""
+    out = []
+    for raw in as_list(NAME, body, "exchanges"):
+        t = as_mapping(NAME, raw, "exchange")
+        out.append(
+            Fill(
+                exchange=NAME,
+                order_id="",
+                symbol=str(field(NAME, t, "pair")),
+                side=_side(field(NAME, t, "type")),
+                price=to_decimal(NAME, field(NAME, t, "price"), "price"),
+                amount=to_decimal(NAME, field(NAME, t, "amount"), "amount"),
+                time=from_timestamp(NAME, field(NAME, t, "timestamp"), "timestamp"),
+                trade_id=str(field(NAME, t, "id")),
+            )
+        )
+    out.sort(key=lambda f: (f.time, int(f.trade_id or 0)), reverse=True)
+    return out
+
+
+def account_trades(body: Any) -> list[Fill]:
+    """v3 ``accounts/trades``, with the fee of each; newest first."""
+    out = []
+    for raw in as_list(NAME, body, "trades"):
+        t = as_mapping(NAME, raw, "trade")
+        out.append(
+            Fill(
+                exchange=NAME,
+                order_id="",
+                symbol=str(field(NAME, t, "pair")),
+                side=_side(field(NAME, t, "side")),
+                price=to_decimal(NAME, field(NAME, t, "price"), "price"),
+                amount=to_decimal(NAME, field(NAME, t, "amount"), "amount"),
+                time=parse_iso_time(NAME, field(NAME, t, "date"), "date"),
+                fee=opt_decimal(NAME, t.get("fee_amount"), "fee_amount"),
+                fee_currency=str(t.get("fee_currency") or "") or None,
+            )
+        )
+    out.sort(key=lambda f: f.time, reverse=True)
+    return out
+
+
+def deposits(body: Any) -> list[Deposit]:
+    """v1 ``deposits/``: the document shows no status; a listed deposit is credited."""
+    out = []
+    for raw in as_list(NAME, body, "deposits"):
+        d = as_mapping(NAME, raw, "deposit")
+        out.append(
+            Deposit(
+                exchange=NAME,
+                deposit_id=str(field(NAME, d, "id")),
+                currency=str(field(NAME, d, "currency")).upper(),
+                amount=to_decimal(NAME, field(NAME, d, "amount"), "amount"),
+                status=TransferStatus.COMPLETED,
+                time=from_timestamp(NAME, field(NAME, d, "timestamp"), "timestamp"),
+            )
+        )
+    out.sort(key=lambda d: d.time or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return out
+
+
+def withdraws(body: Any) -> list[Withdrawal]:
+    """v1 ``withdraws/`` with the document's statuses (10/20 pending, 30 approved, 40
+    refused, 50 cancelled). The list names no address."""
+    out = []
+    for raw in as_list(NAME, body, "withdraws"):
+        w = as_mapping(NAME, raw, "withdraw")
+        code = to_decimal(NAME, field(NAME, w, "status"), "status")
+        if code not in WITHDRAW_STATES:
+            raise BadResponse(NAME, f"withdraw status {code} is not one the document lists")
+        out.append(
+            Withdrawal(
+                exchange=NAME,
+                withdrawal_id=str(field(NAME, w, "id")),
+                currency=str(field(NAME, w, "currency")).upper(),
+                amount=to_decimal(NAME, field(NAME, w, "amount"), "amount"),
+                address="",
+                status=WITHDRAW_STATES[int(code)],
+                time=from_timestamp(NAME, field(NAME, w, "timestamp"), "timestamp"),
+            )
+        )
+    out.sort(key=lambda w: w.time or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return out
+
+
+def fee_for(body: Any, market: Market) -> Fee | None:
+    """The fee rule that applies to ``market``: an active rule for its pair, else one
+    for its quote currency, else the default (no pair, no currency); the lowest
+    ``priority`` first within each."""
+    best: tuple[int, Decimal, Fee] | None = None
+    for raw in as_list(NAME, body, "fee info"):
+        rule = as_mapping(NAME, raw, "fee rule")
+        if rule.get("is_active") is False:
+            continue
+        pair = str(rule.get("pair") or "")
+        currency = str(rule.get("currency") or "").upper()
+        if pair:
+            rank = 0 if pair == market.symbol else -1
+        elif currency:
+            rank = 1 if currency in (market.quote, market.base) else -1
+        else:
+            rank = 2
+        if rank < 0:
+            continue
+        priority = opt_decimal(NAME, rule.get("priority"), "priority") or Decimal(0)
+        fee = Fee(
+            maker_pct=_pct(rule, "maker_fee_rate"),
+            taker_pct=_pct(rule, "taker_fee_rate"),
+            market=market.symbol,
+        )
+        if best is None or (rank, priority) < best[:2]:
+            best = (rank, priority, fee)
+    return None if best is None else best[2]
+
+
+def own_account_id(body: Any) -> int:
+    """The key's own account (not a sub-account) of v3 ``accounts``."""
+    entries = [as_mapping(NAME, raw, "account") for raw in as_list(NAME, body, "accounts")]
+    if not entries:
+        raise BadResponse(NAME, "v3 accounts lists no account")
+    own = next((a for a in entries if not a.get("id_parent")), entries[0])
+    number = to_decimal(NAME, field(NAME, own, "id"), "id")
+    return int(number)
+
+
+def v1_own_orders(body: Any) -> list[Order]:
+    """v1 ``orders/own/``: ``amount`` is the order's amount; the list tells no fill."""
+    out = []
+    for raw in as_list(NAME, body, "orders"):
+        o = as_mapping(NAME, raw, "order")
+        code = to_decimal(NAME, field(NAME, o, "status"), "status")
+        if code not in V1_ORDER_STATES:
+            raise BadResponse(NAME, f"order status {code} is not one the document lists")
+        amount = to_decimal(NAME, field(NAME, o, "amount"), "amount")
+        state = V1_ORDER_STATES[int(code)]
+        out.append(
+            Order(
+                exchange=NAME,
+                order_id=str(field(NAME, o, "id")),
+                symbol=str(field(NAME, o, "pair")),
+                side=_side(field(NAME, o, "type")),
+                type=OrderType.LIMIT,
+                amount=amount,
+                filled=amount if state is OrderStatus.FILLED else Decimal(0),
+                status=state,
+                price=opt_decimal(NAME, o.get("price"), "price"),
+            )
+        )
+    return out

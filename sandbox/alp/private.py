@@ -42,13 +42,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from aiohttp import web
 
@@ -135,6 +136,38 @@ def signature_ok(account: SandboxAccount, payload: Mapping[str, str], given: str
     return False
 
 
+def _text(value: object) -> str:
+    """A JSON value as the text it is signed as: strings and numbers as written, true/
+    false, null as empty, anything nested as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+async def signed_payload(request: web.Request) -> dict[str, str] | web.Response:
+    """The POST data a signature covers: the form fields, or the top-level fields of a
+    JSON body, each as the text it was written with (a number's own digits)."""
+    if request.method == "GET":
+        return {}
+    raw = await request.read()
+    if not raw:
+        return {}
+    if request.content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        # Numbers kept as their literal text, so ``0.00000010`` is signed as written.
+        body = json.loads(raw, parse_float=str, parse_int=str)
+    except ValueError:
+        return v3_bad_request("the body is not valid JSON")
+    if not isinstance(body, dict):
+        return v3_bad_request("the body must be a JSON object")
+    return {str(k): _text(v) for k, v in body.items()}
+
+
 def v1_refused(reason: str) -> web.Response:
     return json_response({"detail": reason}, status=401)
 
@@ -172,6 +205,8 @@ class PrivateApi:
         self.currencies = list(currencies)
         self.throttle = throttle
         self.accounts: dict[str, SandboxAccount] = {}
+        # Told of every new account (the trading engine books its wallets).
+        self.on_account: Callable[[SandboxAccount], None] | None = None
         self._next_id = DEMO_ACCOUNT_ID
         self.demo = self.add_account(
             {
@@ -222,6 +257,8 @@ class PrivateApi:
         )
         self._next_id += 1
         self.accounts[key] = account
+        if self.on_account is not None:
+            self.on_account(account)
         return account
 
     def routes(self) -> list[web.RouteDef]:
@@ -233,8 +270,12 @@ class PrivateApi:
         ]
 
     # --- authentication -----------------------------------------------------------------
-    def authenticate(self, request: web.Request) -> SandboxAccount | str:
-        """The caller's account, or the reason it is refused (its nonce then unchanged)."""
+    def authenticate(
+        self, request: web.Request, payload: Mapping[str, str] | None = None
+    ) -> SandboxAccount | str:
+        """The caller's account, or the reason it is refused (its nonce then unchanged).
+
+        ``payload`` is the call's POST data as text (``signed_payload``); {} for a GET."""
         key = request.headers.get("X-KEY", "")
         given = request.headers.get("X-SIGN", "")
         nonce_text = request.headers.get("X-NONCE", "")
@@ -243,8 +284,7 @@ class PrivateApi:
         account = self.accounts.get(key)
         if account is None:
             return UNKNOWN_KEY
-        payload: dict[str, str] = {}  # every signed route is a GET: no POST data
-        if not signature_ok(account, payload, given):
+        if not signature_ok(account, payload or {}, given):
             return BAD_SIGNATURE
         if not _DIGITS.fullmatch(nonce_text):
             return BAD_NONCE
@@ -255,9 +295,20 @@ class PrivateApi:
         account.nonces.append(nonce)
         return account
 
+    def v1(self, handler: Signed) -> Handler:
+        """``handler`` behind v1's authentication and per-account throttle."""
+        return self._v1(handler)
+
+    def v3(self, handler: Signed) -> Handler:
+        """``handler`` behind v3's authentication."""
+        return self._v3(handler)
+
     def _v1(self, handler: Signed) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            found = self.authenticate(request)
+            payload = await signed_payload(request)
+            if isinstance(payload, web.Response):
+                return payload
+            found = self.authenticate(request, payload)
             if isinstance(found, str):
                 return v1_refused(found)
             refused = self.throttle.check(f"account:{found.id}")
@@ -267,7 +318,10 @@ class PrivateApi:
 
     def _v3(self, handler: Signed) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            found = self.authenticate(request)
+            payload = await signed_payload(request)
+            if isinstance(payload, web.Response):
+                return payload
+            found = self.authenticate(request, payload)
             if isinstance(found, str):
                 return v3_refused(found)
             return await handler(request, found)

@@ -9,17 +9,22 @@ limits are in ``sandbox.alp.replies``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 from aiohttp import web
 
+from sandbox.alp.catalogue import PAIRS, VENUE
 from sandbox.alp.private import FeeRule, PrivateApi, SandboxAccount
 from sandbox.alp.public import PublicApi
 from sandbox.alp.replies import Throttle
+from sandbox.alp.trading import AlpTrading, Transfer
 from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket
+from sandbox.matching import MatchingEngine
 
 PUBLIC_RATE = 100  # calls per second per IP address, from the document
 PRIVATE_RATE = 2  # authorised calls per second per account, from the document
@@ -40,6 +45,15 @@ class AlpSandbox:
         self.harness = Harness()
         self.public = PublicApi(market, Throttle(public_rate, monotonic))
         self.private = PrivateApi(market, self.public.currencies, Throttle(private_rate, monotonic))
+        pairs = {p.name: p for p in PAIRS}
+        self.engine = MatchingEngine(
+            market,
+            VENUE,
+            price_decimals=lambda b, q: pairs[f"{b}_{q}"].price_precision,
+            first_id=11268,
+        )
+        self.trading = AlpTrading(self.private, self.engine, pairs)
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def demo(self) -> SandboxAccount:
@@ -69,4 +83,35 @@ class AlpSandbox:
         app = web.Application(middlewares=[self.harness.middleware])
         app.add_routes(self.public.routes())
         app.add_routes(self.private.routes())
+        app.add_routes(self.trading.routes())
+        app.on_startup.append(self._start_matching)
+        app.on_cleanup.append(self._stop_matching)
         return app
+
+    async def _start_matching(self, app: web.Application) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="alp-sandbox-matching")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            self.trading.sweep()
+            await asyncio.sleep(0.2)
+
+    async def _stop_matching(self, app: web.Application) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
+    # --- transfers (the API only lists them) -------------------------------------------
+    def deposit(self, account: SandboxAccount, currency: str, amount: str | Decimal) -> int:
+        return self.trading.deposit(account, currency, amount)
+
+    def withdrawal(
+        self, account: SandboxAccount, currency: str, amount: str | Decimal, status: int = 10
+    ) -> Transfer:
+        return self.trading.withdrawal(account, currency, amount, status)
+
+    def halt(self, pair: str) -> None:
+        """Stop trading on a pair (it stays listed): orders on it are refused."""
+        self.trading.halted.add(pair)
