@@ -26,6 +26,9 @@ from bot.chats import ChatPreferences
 from bot.config import ConfigError, Settings
 from bot.confirmations import ConfirmationStore
 from bot.context import BotContext, Services, attach
+from bot.feeds.quotes import FeedQuotes
+from bot.feeds.service import FeedService
+from bot.feeds.wants import MarketWants
 from bot.health import Health
 from bot.http import HttpServer
 from bot.i18n import I18n
@@ -83,7 +86,10 @@ def build_services(settings: Settings) -> Services:
         on_gap=alerts.on_gap,
         silence_after=settings.stream_silence,
     )
-    alerts.watch = streams.want
+    wants = MarketWants(streams.want)  # alerts and feeds each name their markets
+    alerts.watch = wants.part("alerts")
+    feeds = FeedService(db, FeedQuotes(market, last_prices), chats, handlers.feed_texts)
+    feeds.watch = wants.part("feeds")
     buttons = ButtonService(db)
     alerts.buttons = buttons
     health.sections["streams"] = streams.health
@@ -128,6 +134,7 @@ def build_services(settings: Settings) -> Services:
         confirmations=confirmations,
         trading=trading,
         account_events=account_events,
+        feeds=feeds,
     )
 
 
@@ -160,6 +167,8 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     services.alerts.wake = services.notifier.wake
     services.money.callbacks.wake = services.notifier.wake
     services.trading.wake = services.notifier.wake
+    if services.feeds is not None:
+        services.feeds.notifier = services.notifier
     services.account_events.wake = services.notifier.wake
     notifier = services.notifier
     services.health.sections["outbox"] = lambda: {
@@ -246,6 +255,8 @@ async def serve(
     # Leader duties, started in this order and stopped in reverse.
     leadership = ops.leadership
     leadership.add(services.alerts.start, services.alerts.stop)
+    if services.feeds is not None:
+        leadership.add(services.feeds.start, services.feeds.stop)
     leadership.add(services.trading.start, services.trading.stop)
     leadership.add(services.account_events.start, services.account_events.stop)
     leadership.add(services.streams.start, services.streams.stop)

@@ -15,6 +15,7 @@ from bot.charts import ChartService
 from bot.chats import ChatPreferences
 from bot.config import Settings
 from bot.confirmations import ConfirmationStore
+from bot.feeds.service import FeedService
 from bot.health import Health
 from bot.i18n import I18n
 from bot.market import MarketService
@@ -50,6 +51,7 @@ class Services:
     money: MoneyServices | None = None
     # Operations (issue 9): metrics, leadership, broadcasts; set by bot.app.
     ops: Operations | None = None
+    feeds: FeedService | None = None  # price feeds (issue 8); set by bot.app
 
     async def close(self) -> None:
         self.charts.close()

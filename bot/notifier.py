@@ -614,3 +614,56 @@ class Notifier:
             self._known.discard(item.id)
         log.info("notifier: chat %d became %d; its rows follow", chat.chat_id, new_chat_id)
         self.wake()
+
+    # -- calls whose answer the caller needs (issue 8: price feeds) ---------------------------
+
+    async def call(self, chat_id: int, request: Callable[[Bot], Awaitable[Any]]) -> Any:
+        """One Bot API call to ``chat_id`` made under the outbox's own limits.
+
+        For what the outbox cannot carry: a post whose message id the caller keeps, an
+        edit, a pin. The call waits until the bot-wide, per-chat and per-group budgets
+        allow it and counts against them, so feeds and the outbox share one budget. A
+        429 pauses the chat (or, over several chats, the bot) here as it would for a row,
+        then reaches the caller, who decides when to try again. ``request`` gets the
+        notifier's bot (no second rate limiter in the way).
+        """
+        while True:
+            wait = self._limiter.chat_wait(chat_id, self._clock())
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            async with self._call_turn:
+                now = self._clock()
+                wait = self._limiter.global_wait(now)
+                while wait > 0:
+                    await asyncio.sleep(wait)
+                    now = self._clock()
+                    wait = self._limiter.global_wait(now)
+                if self._limiter.chat_wait(chat_id, now) > 0:
+                    continue
+                handle = self._limiter.record(chat_id, now)
+            break
+        self._limiter.departs(handle, now)
+        try:
+            return await request(self.bot)
+        except RetryAfter as error:
+            seconds = _retry_seconds(error)
+            at = self._clock()
+            self._limiter.pause_chat(chat_id, at + seconds + self.limits.slack)
+            self.stats.flood_waits += 1
+            everyone = self._flood.refused(chat_id, seconds + self.limits.slack, at)
+            if everyone is not None:
+                self._limiter.pause_all(everyone)
+                self.stats.global_pauses += 1
+            raise
+        finally:
+            self._limiter.answered(handle, self._clock())
+            self._changed.set()
+
+    @property
+    def _call_turn(self) -> asyncio.Lock:
+        """Callers take the bot-wide budget one at a time (a chat's own wait is outside)."""
+        lock = self.__dict__.get("_call_lock")
+        if not isinstance(lock, asyncio.Lock):
+            lock = self.__dict__["_call_lock"] = asyncio.Lock()
+        return lock

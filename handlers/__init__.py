@@ -12,6 +12,8 @@ from handlers import (
     alerts,
     callbacks,
     charts,
+    feed_texts,
+    feeds,
     guards,
     language,
     market,
@@ -43,12 +45,13 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     payments.register(app)
     trading.register(app)
     admin.register(app)
+    feeds.register(app)
     callbacks.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
 
 
-__all__ = ["bot_commands", "money_texts", "register", "texts", "trading_texts"]
+__all__ = ["bot_commands", "feed_texts", "money_texts", "register", "texts", "trading_texts"]
 
 
 def bot_commands() -> list[BotCommand]:

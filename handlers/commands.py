@@ -62,6 +62,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("alerts", "/alerts", N_("Your alerts, with buttons to pause or delete")),
     Command("delalert", "/delalert ID", N_("Delete an alert")),
     Command(
+        "feed",
+        "/feed EXCHANGE SYMBOL[,SYMBOL…] [EVERY] [pin] [on move PCT]"
+        " · /feed EXCHANGE:SYMBOL,EXCHANGE:SYMBOL… · /feed @CHANNEL …",
+        N_("A price board posted in this group (admins), or in your channel (from private)"),
+        "/feed wallex BTC/TMN,ETH/TMN 5m pin",
+    ),
+    Command("feeds", "/feeds", N_("This chat's price feeds, with buttons to pause or remove")),
+    Command("unfeed", "/unfeed ID", N_("Remove a price feed")),
+    Command(
         "connect",
         "/connect EXCHANGE",
         N_("Connect your exchange account (private chat)"),

@@ -381,3 +381,38 @@ class BroadcastRecipient(Base):
     )
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(16))
+
+
+# --- price feeds (issue 8) -------------------------------------------------------------------
+
+
+class Feed(Base):
+    """A price board posted on a schedule in a group or channel (``bot/feeds``).
+
+    ``markets`` is a list of ``[exchange, symbol]`` (the exchange's own symbol).
+    ``next_at`` is the schedule itself, so a restart resumes it; ``message_id`` and
+    ``last_key`` are the pinned message and what it shows (pin mode); ``last_prices``
+    the prices of the last post, ``{"exchange:symbol": "price"}`` (on-move mode).
+    """
+
+    __tablename__ = "feeds"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused for a new feed
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_kind: Mapped[str] = mapped_column(String(16))
+    chat_title: Mapped[str | None] = mapped_column(String(256))
+    creator_id: Mapped[int] = mapped_column(BigInteger)
+    markets: Mapped[list[list[str]]] = mapped_column(JSON)
+    every_s: Mapped[int] = mapped_column(Integer)
+    pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    move_pct: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    paused_reason: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_key: Mapped[str | None] = mapped_column(String(2048))
+    last_prices: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_post_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -484,6 +484,30 @@ class TelegramEmulator:
         self.world.route(message, "edited_message", account)
         return message.to_transcript()
 
+    def delete_message(
+        self, user_id: int, chat_id: int, message_id: int, *, bot: str | None = None
+    ) -> None:
+        """The user deletes a message: their own, or as an admin anyone's (a group admin
+        needs ``can_delete_messages`` for others' messages; in a channel, any admin who
+        may delete). Bots get no update for it, as in Telegram; the message is gone (and
+        unpinned) for later edits, pins and replies."""
+        dialog = self._dialog(chat_id, bot)
+        message = dialog.live(message_id)
+        if message is None:
+            raise ValueError(f"chat {chat_id} has no message #{message_id}")
+        chat = dialog.chat
+        own = message.sender is not None and message.sender.id == user_id and not message.from_bot
+        if not own and not chat.is_private and not chat.membership(user_id).has(
+            "can_delete_messages"
+        ):
+            raise ValueError(f"user {user_id} may not delete #{message_id} in chat {chat_id}")
+        message.deleted = True
+        message.deleted_date = self.world.now()
+        if message.message_id in dialog.pinned:
+            dialog.pinned.remove(message.message_id)
+            message.pinned = False
+        self.world.store.record(dialog, "deleted", message, user_id, by_bot=False)
+
     async def press_button(
         self,
         user_id: int,
