@@ -89,6 +89,8 @@ async def test_a_system_without_withdrawals_says_so(bot: RunningBot) -> None:
     reply = await user.ask(f"/withdraw wallex BTC 0.01 {BTC_ADDRESS}")
     assert "Wallex offers no withdrawals through its API" in reply
     assert not [p for p in bot.stack.servers["wallex"].harness.paths() if "withdraw" in p]
+    reply = await user.ask(f"/withdraw alp BTC 0.01 {BTC_ADDRESS}")
+    assert "ALP.COM offers no withdrawals through its API" in reply
 
 
 async def test_money_commands_only_in_private(bot: RunningBot) -> None:
