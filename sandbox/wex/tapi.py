@@ -64,6 +64,9 @@ RATE_LIMIT_PAGE = "<html><head><title>503 Service Temporarily Unavailable</title
 DEMO_KEY = "DEMOWEX0-SANDBOX0-NOTAREAL-APIKEY00-00000001"
 DEMO_SECRET = "d3m0wex0sandb0xsecret0not0real00000000000000000000000000000000001"
 DEMO_FUNDS: dict[str, str] = {"usd": "325", "btc": "23.998", "ltc": "0", "eth": "4.5"}
+# The document's example orders, resting outside the matching engine (they never fill);
+# tests put them on an account with ``add_demo_orders``. The demo account starts with
+# none, so the orders a demo user sees are the ones they placed.
 DEMO_ORDERS: tuple[tuple[str, str, str, str], ...] = (
     ("btc_usd", "sell", "0.5", "7566.351"),
     ("eth_btc", "buy", "1.2", "0.05"),
@@ -174,8 +177,6 @@ class TradeApi:
             addresses=DEMO_ADDRESSES,
             login="demo",
         )
-        for pair, side, amount, rate in DEMO_ORDERS:
-            self.add_order(self.demo, pair, side, amount, rate)
 
     # --- accounts ----------------------------------------------------------------
     def add_account(
@@ -223,6 +224,10 @@ class TradeApi:
         )
         self.keys[key] = api_key
         return api_key
+
+    def add_demo_orders(self, holder: ApiKey | WexUser) -> list[SandboxOrder]:
+        """The document's example orders (``DEMO_ORDERS``) resting on ``holder``'s account."""
+        return [self.add_order(holder, *order) for order in DEMO_ORDERS]
 
     def add_order(
         self,

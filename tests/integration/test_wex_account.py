@@ -242,6 +242,7 @@ async def test_an_exhausted_key_asks_for_a_new_key(wex: Wex) -> None:
 
 # --- balances -------------------------------------------------------------------------
 async def test_balances_are_free_funds_plus_what_open_orders_lock(wex: Wex) -> None:
+    wex.sandbox.tapi.add_demo_orders(wex.sandbox.tapi.demo)
     balances = await wex.account(DEMO_KEY, DEMO_SECRET).balances()
     assert [(b.currency, b.available, b.locked) for b in balances] == [
         ("USD", Decimal("325"), Decimal("0")),
@@ -372,6 +373,7 @@ async def test_the_sandbox_answers_each_refusal_in_wexs_words(wex: Wex) -> None:
     # Not a form: PHP sees no POST parameters, so no nonce either.
     not_form = await wex.post(b"method=getInfo&nonce=3", **{"Content-Type": "text/plain"})
     assert not_form["error"].startswith("invalid nonce parameter; on key:2, you sent:''")
+    wex.sandbox.tapi.add_demo_orders(wex.sandbox.tapi.demo)
     orders = await wex.post(b"method=ActiveOrders&nonce=3&pair=btc_usd")
     assert orders["success"] == 1
     assert [o["pair"] for o in orders["return"].values()] == ["btc_usd"]
@@ -382,6 +384,7 @@ async def test_the_sandbox_answers_each_refusal_in_wexs_words(wex: Wex) -> None:
 
 
 async def test_get_info_answers_in_the_documented_shape(wex: Wex) -> None:
+    wex.sandbox.tapi.add_demo_orders(wex.sandbox.tapi.demo)
     answer = await wex.post(b"method=getInfo&nonce=1")
     assert answer == {
         "success": 1,

@@ -228,8 +228,10 @@ async def test_cancel_orders_cancels_several_ids_in_one_call(wex: Wex) -> None:
     assert key.user.funds["usd"] == Decimal("1000")
 
 
-async def test_the_demo_resting_orders_are_listed_and_looked_up(wex: Wex) -> None:
+async def test_resting_orders_are_listed_and_looked_up(wex: Wex) -> None:
     client = wex.account(DEMO_KEY, wex.sandbox.tapi.demo.secret)
+    assert await client.open_orders() == []  # the demo account starts without orders
+    wex.sandbox.tapi.add_demo_orders(wex.sandbox.tapi.demo)
     orders = await client.open_orders()
     assert [(o.symbol, o.side, o.amount) for o in orders] == [
         ("btc_usd", Side.SELL, Decimal("0.5")),
