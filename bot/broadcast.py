@@ -77,12 +77,14 @@ class Broadcaster:
         *,
         rate: float = 20.0,
         every: float = 1.0,
+        idle: float = 2.0,
     ) -> None:
         self.db = db
         self.chats = chats
         self.report_text = report_text
         self.rate = rate
         self.every = every
+        self.idle = idle
         self.wake: Callable[[], None] = lambda: None
         self._poke = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -135,8 +137,12 @@ class Broadcaster:
             row.total = int(total or 0)
             progress = Progress(row.id, row.total, 0, 0, 0, False)
         log.info("broadcast %s created for %s recipient(s)", progress.id, progress.total)
-        self._poke.set()
         return progress
+
+    def poke(self) -> None:
+        """Look at the broadcasts now (the leader also looks every ``idle`` seconds, so one
+        created on another replica starts within that long)."""
+        self._poke.set()
 
     # --- sending (a leader duty) ---------------------------------------------------------------
     async def start(self) -> None:
@@ -161,7 +167,7 @@ class Broadcaster:
                 await asyncio.sleep(self.every)
             else:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._poke.wait(), 30)
+                    await asyncio.wait_for(self._poke.wait(), self.idle)
 
     async def step(self) -> bool:
         """One pass over the running broadcasts; True while any is unfinished."""

@@ -165,8 +165,8 @@ async def broadcast(update: Update, context: BotContext) -> None:
     await reply(
         update,
         lang(
-            "📣 Send this to {count} users? They receive it at a limited rate; you get "
-            "progress reports.",
+            "📣 Send this to every user who started the bot? Recipients: {count}. They "
+            "receive it at a limited rate; you get progress reports.",
             count=lang.digits(str(count)),
         )
         + "\n\n"
@@ -185,14 +185,17 @@ async def execute_broadcast(update: Update, context: BotContext, confirmed: Conf
         action.user_id, action.chat_id, str(action.payload["text"])
     )
     await context.services.confirmations.mark_done(action.id, {"broadcast": progress.id})
-    await reply(
-        update,
-        lang(
-            "📣 Broadcast #{id} started for {total} users.",
-            id=lang.digits(str(progress.id)),
-            total=lang.digits(str(progress.total)),
-        ),
-    )
+    try:
+        await reply(
+            update,
+            lang(
+                "📣 Broadcast #{id} started. Recipients: {total}.",
+                id=lang.digits(str(progress.id)),
+                total=lang.digits(str(progress.total)),
+            ),
+        )
+    finally:
+        ops.broadcasts.poke()  # sending starts after "started" is out
 
 
 async def remember_user(update: object, context: Any) -> None:

@@ -166,7 +166,7 @@ async def test_broadcast_confirmed_reaches_every_user_once_and_counts_the_blocke
         admin = bot.user(ADMIN, name="Op")
         await admin.ask("/start")
         preview = await admin.send("/broadcast Maintenance <b>tonight</b> at 23:00")
-        assert "Send this to 6 users?" in preview["text"]
+        assert "Recipients: 6." in preview["text"]
         assert preview["text"].endswith("Maintenance <b>tonight</b> at 23:00")  # as typed
         assert not [t for u in users for t in bot_texts(bot, u.chat_id) if "Maintenance" in t]
         await emu.press_button(ADMIN, ADMIN, preview["message_id"], 1)
@@ -174,7 +174,10 @@ async def test_broadcast_confirmed_reaches_every_user_once_and_counts_the_blocke
         for user in users[:4]:
             got = [t for t in bot_texts(bot, user.chat_id) if "Maintenance" in t]
             assert got == ["Maintenance <b>tonight</b> at 23:00"]
-        assert "started for 6 users" in "\n".join(bot_texts(bot, ADMIN))
+        admin_sees = bot_texts(bot, ADMIN)
+        started = next(i for i, t in enumerate(admin_sees) if "started. Recipients: 6." in t)
+        received = admin_sees.index("Maintenance <b>tonight</b> at 23:00")  # an audience too
+        assert started < received < admin_sees.index(report)
         assert "5 delivered, 1 blocked the bot, 0 failed, of 6" in report
         stats = await admin.ask("/stats")
         assert "(1 blocked it)" in stats
@@ -192,7 +195,7 @@ async def test_broadcast_resumes_after_a_restart(stack: SandboxStack, tmp_path: 
         admin = bot.user(ADMIN, name="Op")
         preview = await admin.send("/broadcast Resumed hello")
         await stack.telegram.press_button(ADMIN, ADMIN, preview["message_id"], 1)
-        await bot_says(bot, ADMIN, "started for")
+        await bot_says(bot, ADMIN, "started. Recipients")
         assert await broadcasts.step()  # one pass: two users queued, then "crash"
     async with running_bot(stack, db, admins=frozenset({ADMIN})) as bot:
         await bot_says(bot, ADMIN, "finished", 30)
