@@ -40,6 +40,12 @@ one, 10026 for an account without identity verification and 10027 "Deposit
 disabled" for a currency whose deposits are closed; a disabled channel is listed
 with ``"enable": false``.
 
+Orders, own trades, withdrawals and the deposit and withdrawal histories are
+``trading.py`` (matched by ``sandbox.matching`` against the simulated market, the
+engine sweeping in the background while the app runs); ``credit_deposit`` and
+``settle_withdrawals`` are their test hooks, and every order or balance change is
+pushed to the account's ``USER_STREAMS`` connections.
+
 The websocket (``stream.py``) is served at ``/ws`` from the same SimulatedMarket;
 this class is its feed (``stream_error``/``stream_update``) and passes on its test
 hooks (``push``, ``drop_connections``, ``silent``, ``stream_subscriptions``).

@@ -22,7 +22,9 @@ what is received (base on a buy, quote on a sell).
 Where the document is silent, the sandbox chooses (the client's docstring repeats
 these):
 - Parameters: the examples send a JSON body, the tables say "Query Parameters";
-  Laravel reads both into one input, and so does the sandbox (the body wins).
+  Laravel reads both into one input, and so does the sandbox (the body wins). As in
+  Laravel, a body is read only as its ``Content-Type`` says (``application/json`` or a
+  form); a JSON body sent without that header is not read.
 - Validation answers are Laravel's: HTTP 422, ``"message": "The given data was
   invalid."`` and ``result`` = ``{field: [reason]}``. ``price`` is required for a limit
   order only (a market order's price is the book's). Reasons: "The <field> field is
@@ -58,6 +60,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -160,13 +163,16 @@ class WallexTrading:
         """Laravel's input: the query, then the JSON body over it."""
         data: dict[str, Any] = dict(request.query)
         raw = await request.read()  # cached: the harness has read it already
-        if raw:
+        kind = request.content_type
+        if raw and kind == "application/json":
             try:
                 body = json.loads(raw)
             except ValueError:
                 body = None
             if isinstance(body, dict):
                 data.update(body)
+        elif raw and kind == "application/x-www-form-urlencoded":
+            data.update(parse_qsl(raw.decode("utf-8", errors="replace")))
         return data
 
     # --- wire shapes ------------------------------------------------------------------

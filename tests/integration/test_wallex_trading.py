@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import pytest
 
 from exchanges.credentials import Credentials, Secret
@@ -326,3 +327,16 @@ async def test_a_deposit_is_pushed_as_a_balance(env: Env) -> None:
         assert (b.currency, b.available, b.locked) == ("USDT", Decimal("12.5"), Decimal(0))
     finally:
         await stream.close()
+
+
+async def test_a_json_body_without_its_content_type_is_not_read(env: Env) -> None:
+    account = env.account(TMN=("50000000", "0"))
+    body = json.dumps({"price": "1", "quantity": "1", "side": "buy", "symbol": "BTCTMN"})
+    headers = {"Authorization": f"Bearer {account.token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(env.url + ORDERS, data=body, headers=headers) as r,
+    ):
+        answer = await r.json()
+    assert r.status == 422
+    assert answer["result"] == {"symbol": ["The symbol field is required."]}
