@@ -252,3 +252,26 @@ async def test_run_webhook_json_logs_and_a_wrong_secret(tmp_path: Path) -> None:
         assert any("refused: wrong secret token" in m for m in messages)
         text = err.decode()
         assert stack.token.split(":")[1] not in text and "operator-chosen_secret" not in text
+
+
+@pytest.mark.postgres
+async def test_db_upgrade_on_postgresql(tmp_path: Path) -> None:
+    from ..conftest import postgres_database_url
+
+    url = await postgres_database_url(tmp_path / "cli-pg", migrated=False)
+    for _ in range(2):  # the second run finds nothing to do
+        proc = await asyncio.create_subprocess_exec(
+            *SARRAF, "db", "upgrade", cwd=tmp_path, env=env_for(tmp_path, DATABASE_URL=url),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert "database schema is up to date" in out.decode()
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables")}
+    finally:
+        await conn.close()
+    assert {"alerts", "outbox", "broadcasts", "leader_lease", "alembic_version"} <= tables
