@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import pytest
+from yarl import URL
 
 from exchanges.credentials import Credentials, Secret
 from exchanges.errors import (
@@ -36,6 +39,7 @@ from exchanges.models import (
     TransferStatus,
     WithdrawalRequest,
 )
+from exchanges.narkasa import auth, parse
 from exchanges.narkasa.account import NarkasaAccount
 from exchanges.narkasa.client import NarkasaClient
 from exchanges.narkasa.stream import NarkasaUserStream
@@ -441,3 +445,65 @@ async def test_a_market_orders_push_names_it_as_its_answer(env: Env) -> None:
         assert event.order.status is OrderStatus.FILLED
     finally:
         await stream.close()
+
+
+# --- the sandbox's own strictness, with hand-made requests ------------------------------
+
+
+async def raw_signed(
+    env: Env, account: Account, method: str, path: str, params: list[tuple[str, str]]
+) -> tuple[int, dict[str, Any]]:
+    query = auth.signed_query(account.secret, params, timestamp=auth.timestamp_ms(env.clock()))
+    headers = {auth.KEY_HEADER: account.key}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method, URL(f"{env.url}{PREFIX}/{path}?{query}", encoded=True), headers=headers
+        ) as r,
+    ):
+        body: dict[str, Any] = json.loads(await r.text(), parse_float=Decimal)
+        return r.status, body
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "code"),
+    [
+        ("market/limit-buy", [("symbol", "BTCTRY"), ("price", "100000")], 20005),
+        ("market/limit-buy", [("symbol", "NOPE"), ("price", "1"), ("amount", "1")], 10037),
+        ("market/limit-buy", [("symbol", "BTCTRY"), ("price", "-1"), ("amount", "1")], 20007),
+        ("market/limit-buy", [("symbol", "BTCTRY"), ("price", "1"), ("amount", "x")], 20009),
+        ("market/stop-limit-sell",
+         [("symbol", "BTCTRY"), ("price", "1"), ("target", "0"), ("amount", "1")], 20008),
+        ("market/fast-buy", [("symbol", "BTCTRY"), ("total", "0")], 20012),
+        ("market/limit-buy", [("symbol", "BTCTRY"), ("price", "1.5"), ("amount", "1")], 90001),
+        ("market/cancel-order", [("orderId", "ffff")], 10075),
+        ("market/cancel-order", [], 20005),
+        ("balance/create-withdraw",
+         [("symbol", "BTC"), ("amount", "0.001"), ("address", ""), ("node", "BTC")], 20010),
+        ("balance/create-withdraw",
+         [("symbol", "BTC"), ("amount", "0.001"), ("address", "bc1qar0srrr7xfkvy5l6"),
+          ("node", "ERC20")], 10029),
+    ],
+)  # fmt: skip
+async def test_the_sandbox_refuses_with_the_documented_codes(
+    env: Env, path: str, params: list[tuple[str, str]], code: int
+) -> None:
+    account = env.account(TRY=("100000", "0"), BTC=("1", "0"))
+    status, body = await raw_signed(env, account, "POST", path, params)
+    assert (status, body["code"]) == (400, code)
+    assert body["msg"] == parse.ERRORS[f"{code:05d}"]
+
+
+async def test_unsigned_and_badly_signed_orders_are_refused(env: Env) -> None:
+    account = env.account(TRY=("100000", "0"))
+    async with aiohttp.ClientSession() as session:
+        url = f"{env.url}{PREFIX}/market/limit-buy?symbol=BTCTRY&price=1&amount=1"
+        async with session.post(url) as r:
+            assert (await r.json())["code"] == 20000
+    impostor = Account(key=account.key, secret="wrong-secret")
+    _, body = await raw_signed(
+        env, impostor, "POST", "market/limit-buy", [("symbol", "BTCTRY"), ("amount", "1")]
+    )
+    assert body["code"] == 20001
+    assert account.balances["TRY"] == (Decimal("100000"), Decimal(0))
+    assert env.sandbox.engine.orders(account.key) == []

@@ -340,3 +340,31 @@ async def test_a_json_body_without_its_content_type_is_not_read(env: Env) -> Non
         answer = await r.json()
     assert r.status == 422
     assert answer["result"] == {"symbol": ["The symbol field is required."]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field", "reason"),
+    [
+        ("GET", "/v1/account/openOrders", None, "symbol", "The symbol field is required."),
+        ("GET", "/v1/account/trades?side=up", None, "side", "The selected side is invalid."),
+        ("DELETE", ORDERS, {}, "clientOrderId", "The client order id field is required."),
+        ("POST", ORDERS, {"symbol": "BTCTMN", "side": "buy", "type": "limit",
+                          "quantity": "0.001"}, "price", "The price field is required."),
+        ("POST", ORDERS, {"symbol": "BTCTMN", "side": "buy", "type": "stop",
+                          "quantity": "0.001"}, "type", "The selected type is invalid."),
+        ("POST", ORDERS, {"symbol": "BTCTMN", "side": "buy", "type": "market",
+                          "quantity": "-1"}, "quantity", "The quantity must be greater than 0."),
+    ],
+)  # fmt: skip
+async def test_the_sandbox_validates_as_laravel_does(
+    env: Env, method: str, path: str, body: dict[str, str] | None, field: str, reason: str
+) -> None:
+    account = env.account(TMN=("50000000", "0"))
+    headers = {"Authorization": f"Bearer {account.token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, env.url + path, json=body, headers=headers) as r,
+    ):
+        answer = await r.json()
+    assert r.status == 422 and answer["success"] is False
+    assert answer["result"] == {field: [reason]}
