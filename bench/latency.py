@@ -107,10 +107,19 @@ async def main(alerts: int, rate: int) -> None:
         with contextlib.suppress(TimeoutError):  # report whatever arrived
             await asyncio.wait_for(done.wait(), 60)
         latencies = sorted((arrived[p] - sent_at[p]) * 1000 for p in arrived if p in sent_at)
+        notifier = services.notifier
+        assert notifier is not None
+        stats = notifier.stats
+        fired = services.alerts.fired_total
         stop.set()
         await task
     print(f"ticks pushed: {total} in {pushed:.2f} s ({total / pushed:,.0f} ticks/s)")
-    print(f"alerts fired and delivered: {len(latencies)} of {alerts}")
+    print(f"alerts fired and delivered: {len(latencies)} of {alerts} (fired {fired})")
+    print(
+        f"notifier: {stats.sent} sent ({stats.handed} handed over by the firing, "
+        f"{stats.fetched - stats.handed} read back), {stats.retried} retried, "
+        f"{stats.flood_waits} flood waits"
+    )
     if latencies:
         p50 = statistics.median(latencies)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]

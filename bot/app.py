@@ -165,6 +165,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         services.db, app.bot, services.buttons, on_blocked=services.alerts.pause_chat
     )
     services.alerts.wake = services.notifier.wake
+    services.alerts.lease = services.notifier.birth_lease
     services.money.callbacks.wake = services.notifier.wake
     services.trading.wake = services.notifier.wake
     if services.feeds is not None:

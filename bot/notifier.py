@@ -7,8 +7,23 @@ commits, then calls ``Notifier.wake()``. The notifier sends the rows and settles
 
 **Wake-ups.** ``wake()`` sets an event the fetch loop waits on, so a committed row is
 read within milliseconds; a slow poll (``poll_interval``, 1 s) still finds rows written
-by other processes or left over from before a restart. One notifier drains a database:
-rows are not leased, so two drains would send each row twice.
+by other processes or left over from before a restart. A writer that made its rows with
+``outbox.add(…, lease=notifier.birth_lease())`` hands them over with ``wake(rows)``: they
+join the queue without being read back, unless a chat's older rows may still wait in
+the database (a retry holding the chat, another notifier's lease, a fetch that did not
+load everything, another writer's rows not read yet); then the fetch takes them in order.
+
+**Replicas.** Every row this notifier sends is leased to it (``storage/repos/outbox.py``):
+taken when fetched (or when written, see above), renewed every ``lease_seconds / 3``
+while it waits, given back at stop, and lapsing ``lease_seconds`` after a crash, when
+another notifier (or this one restarted) takes it. A row another notifier holds is never
+fetched here, and a send never outlives the lease it started under (it is cut off and
+retried, like a timeout), so two notifiers never both send a row.
+
+**Recording.** A row becomes ``sent`` only after Telegram accepted it; the records are
+written in batches by one task. Until its record is written the row stays leased and
+out of this process's fetches; a crash in between sends it again after the restart
+(at least once, as with a timeout).
 
 **Limits.** Telegram allows about 30 messages a second per bot, about one a second per
 chat after a short burst, and 20 a minute per group or channel; python-telegram-bot's
@@ -48,6 +63,9 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -80,6 +98,9 @@ OnBlocked = Callable[[int], Awaitable[object]]  # the result, if any, is ignored
 BUTTON_REUSE_SECONDS = 60.0
 """A retried message keeps the buttons issued for its first try for this long."""
 
+LEASE_MARGIN = 2.0
+"""A send starts only with at least this many seconds left on its row's lease."""
+
 
 @dataclass
 class NotifierStats:
@@ -96,6 +117,10 @@ class NotifierStats:
     global_pauses: int = 0
     """Times several chats were refused at once and the whole bot waited."""
     blocked_chats: int = 0
+    handed: int = 0
+    """Rows handed over by their writer, not read back (counted in ``fetched`` too)."""
+    lost_leases: int = 0
+    """Rows another notifier took over before this one sent them."""
 
 
 @dataclass(slots=True)
@@ -107,11 +132,13 @@ class _Item:
     text: str
     buttons: list[list[dict[str, Any]]] | None
     attempts: int
+    leased_until: float = 0.0
+    """When this notifier's lease on the row ends, on the notifier's clock."""
     markup: InlineKeyboardMarkup | None = None
     markup_at: float = 0.0
 
     @classmethod
-    def of(cls, row: OutboxMessage) -> _Item:
+    def of(cls, row: OutboxMessage | outbox.Queued, leased_until: float) -> _Item:
         return cls(
             id=row.id,
             chat_id=row.chat_id,
@@ -119,7 +146,8 @@ class _Item:
             kind=row.kind,
             text=row.text,
             buttons=[list(r) for r in row.buttons] if row.buttons else None,
-            attempts=row.attempts,
+            attempts=row.attempts if isinstance(row, OutboxMessage) else 0,
+            leased_until=leased_until,
         )
 
 
@@ -153,6 +181,12 @@ def _retry_seconds(error: RetryAfter) -> float:
     return float(error.retry_after if isinstance(error.retry_after, int | float) else 1)
 
 
+def _owner_name() -> str:
+    """Unique per process start: a restarted process never mistakes a dead one's leases
+    for its own (they lapse instead)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 def _describe(error: BaseException) -> str:
     """``Kind: reason`` for the error column and logs (Telegram's reasons carry no text)."""
     kind, text = type(error).__name__, str(error)
@@ -176,6 +210,8 @@ class Notifier:
         poll_interval: float = 1.0,
         batch: int = 1000,
         per_chat: int = 20,
+        lease_seconds: float = 15.0,
+        owner: str | None = None,
     ) -> None:
         self.db = db
         self.bot = _sending_bot(bot)
@@ -185,10 +221,14 @@ class Notifier:
         self.poll_interval = poll_interval
         self.batch = batch
         self.per_chat = per_chat
+        self.lease_seconds = lease_seconds
+        self.owner = owner or _owner_name()
         self.stats = NotifierStats()
         self._clock = clock
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
+        self._renew_now = asyncio.Event()
+        self._record_now = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._sending: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -208,6 +248,13 @@ class Notifier:
         self._waiting: list[tuple[float, int, int]] = []  # (ready at, head row id, chat id)
         self._in_flight = 0
         self._sends_since_prune = 0
+        self._held: set[int] = set()
+        """Chats whose older rows may wait in the database: handed rows go via a fetch."""
+        self._synced = False
+        """The last fetch loaded every due row there was, and no writer woke us since."""
+        self._wakes = 0
+        self._unrecorded: dict[int, tuple[int, datetime]] = {}
+        """Sent, not yet recorded: row id → (message id, when)."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -215,12 +262,44 @@ class Notifier:
     def running(self) -> bool:
         return bool(self._tasks)
 
-    def wake(self) -> None:
-        """New rows were committed: read the outbox now rather than at the next poll.
+    def wake(self, rows: Iterable[outbox.Queued] = ()) -> None:
+        """New rows were committed: send them now rather than at the next poll.
 
         Cheap and idempotent; call it from the event loop's thread after the commit.
+        ``rows`` written with ``birth_lease()`` are queued as they are (see the module
+        doc); without them the outbox is read again.
         """
-        self._wake.set()
+        rows = list(rows)
+        if not rows:
+            self._wakes += 1
+            self._synced = False
+            self._wake.set()
+            return
+        if not self._tasks or self._stopping or not self._synced:
+            self._wake.set()
+            return
+        now = self._clock()
+        leased_until = now + self.lease_seconds - 1.0  # taken just before the commit
+        touched: set[int] = set()
+        for row in rows:
+            if row.id in self._known or row.id in self._settled:
+                continue
+            if row.chat_id in self._held or row.chat_id in self._refused:
+                self._wake.set()  # its turn comes through a fetch, behind the older rows
+                continue
+            self._add(_Item.of(row, leased_until))
+            touched.add(row.chat_id)
+        for chat_id in touched:
+            self._schedule_head(self._chats[chat_id], now)
+        if touched:
+            handed = sum(1 for row in rows if row.chat_id in touched)
+            self.stats.fetched += handed
+            self.stats.handed += handed
+            self._changed.set()
+
+    def birth_lease(self) -> outbox.Lease:
+        """The lease to write new rows under when they will be handed over by ``wake(rows)``."""
+        return outbox.Lease(self.owner, datetime.now(UTC) + timedelta(seconds=self.lease_seconds))
 
     async def start(self) -> None:
         if self._tasks:
@@ -231,6 +310,8 @@ class Notifier:
         self._tasks = [
             asyncio.create_task(self._fetch_loop(), name="notifier-fetch"),
             asyncio.create_task(self._dispatch_loop(), name="notifier-dispatch"),
+            asyncio.create_task(self._renew_loop(), name="notifier-leases"),
+            asyncio.create_task(self._record_loop(), name="notifier-records"),
         ]
         log.info("notifier started")
 
@@ -257,6 +338,10 @@ class Notifier:
             if late:
                 await asyncio.wait(late)
                 log.warning("notifier: %d sends cancelled at stop", len(late))
+        await self._record_sent()
+        released = await self._write("giving back leases", lambda s: outbox.release(s, self.owner))
+        if not released:
+            log.warning("notifier: leases not given back; they lapse in %.0fs", self.lease_seconds)
         self._reset()
         log.info("notifier stopped")
 
@@ -281,33 +366,125 @@ class Notifier:
     async def _fetch(self) -> None:
         room = self.batch - len(self._known)
         if room <= 0:
+            self._synced = False
             return
         self._settled.clear()
         self._refused.clear()
+        wakes = self._wakes
+        started = self._clock()
         async with self.db.session() as session:
-            rows = await outbox.due(
-                session, datetime.now(UTC), self.batch, per_chat=self.per_chat, skip=self._known
+            await outbox.serialise_leasing(session)
+            now_utc = datetime.now(UTC)
+            due = await outbox.due(
+                session,
+                now_utc,
+                self.batch,
+                per_chat=self.per_chat,
+                skip=self._known,
+                owner=self.owner,
             )
+            lease = outbox.Lease(self.owner, now_utc + timedelta(seconds=self.lease_seconds))
+            wanted = [
+                row.id
+                for row in due[:room]
+                if row.id not in self._settled and row.chat_id not in self._refused
+            ]
+            rows = await outbox.lease(session, wanted, lease, now_utc)
+            held = await outbox.held_chats(session, now_utc, self.owner)
         if self._stopping:
             return
-        added = 0
+        per_chat: dict[int, int] = {}
+        for row in due:
+            per_chat[row.chat_id] = per_chat.get(row.chat_id, 0) + 1
+        # Chats that may have more rows than were loaded, or rows another notifier won.
+        held.update(c for c, n in per_chat.items() if n >= self.per_chat)
+        held.update(row.chat_id for row in due if row.id not in {r.id for r in rows})
+        self._held = held
+        self._synced = wakes == self._wakes and len(due) < room
+        leased_until = started + self.lease_seconds
         now = self._clock()
         touched: set[int] = set()
+        added = 0
         for row in rows:
             if row.id in self._known or row.id in self._settled or row.chat_id in self._refused:
                 continue
-            self._add(_Item.of(row))
+            self._add(_Item.of(row, leased_until))
             touched.add(row.chat_id)
             added += 1
-            if added >= room:
-                break
         for chat_id in touched:
-            chat = self._chats[chat_id]
-            if not chat.busy and (chat.key is None or chat.key[1] != chat.items[0].id):
-                self._schedule(chat, now)
+            self._schedule_head(self._chats[chat_id], now)
         if added:
             self.stats.fetched += added
             self._changed.set()
+
+    def _schedule_head(self, chat: _Chat, now: float) -> None:
+        if not chat.busy and (chat.key is None or chat.key[1] != chat.items[0].id):
+            self._schedule(chat, now)
+
+    # -- leases and records ------------------------------------------------------------------
+
+    async def _renew_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.lease_seconds / 3):
+                    await self._renew_now.wait()
+            self._renew_now.clear()
+            ids = set(self._known)
+            if not ids:
+                continue
+            started = self._clock()
+            lease = self.birth_lease()
+            try:
+                async with self.db.session() as session:
+                    kept = await outbox.renew(session, ids, lease)
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("notifier: renewing leases failed: %s", _describe(error))
+                continue
+            until = started + self.lease_seconds
+            for chat in list(self._chats.values()):
+                lost: list[_Item] = []
+                for index, item in enumerate(chat.items):
+                    if item.id in kept:
+                        item.leased_until = max(item.leased_until, until)
+                    elif item.id in ids and not (index == 0 and chat.busy):
+                        lost.append(item)
+                for item in lost:
+                    chat.items.remove(item)
+                    self._known.discard(item.id)
+                    self.stats.lost_leases += 1
+                    log.warning("notifier: row %d was taken over by another notifier", item.id)
+                if not chat.items and not chat.busy and self._chats.get(chat.chat_id) is chat:
+                    del self._chats[chat.chat_id]
+            self._changed.set()
+
+    async def _record_loop(self) -> None:
+        while True:
+            await self._record_now.wait()
+            self._record_now.clear()
+            await self._record_sent()
+
+    async def _record_sent(self) -> None:
+        """Write the ``sent`` records gathered so far, in one transaction."""
+        batch, self._unrecorded = self._unrecorded, {}
+        if not batch:
+            return
+        sent = [(row_id, message_id, at) for row_id, (message_id, at) in batch.items()]
+        try:
+            recorded = await self._write(
+                f"recording {len(sent)} rows sent", lambda s: outbox.mark_sent_many(s, sent)
+            )
+        except BaseException:  # cancelled (stopping): keep them for the final write
+            batch.update(self._unrecorded)
+            self._unrecorded = batch
+            raise
+        if recorded:
+            for row_id in batch:
+                self._known.discard(row_id)
+                self._settled.add(row_id)
+        else:
+            # Sent but not recorded: they stay known (never fetched again here) and
+            # leased; after a restart they would go again (at least once).
+            log.error("notifier: rows %s sent, not recorded", sorted(batch))
 
     def _add(self, item: _Item) -> None:
         chat = self._chats.get(item.chat_id)
@@ -388,6 +565,11 @@ class Notifier:
             if self._limiter.chat_wait(chat_id, now) > 0:  # paused since it became ready
                 self._schedule(chat, now)
                 continue
+            if chat.items[0].leased_until - now < LEASE_MARGIN:  # renewals are failing
+                self._renew_now.set()
+                chat.key = (now + LEASE_MARGIN, head)
+                heapq.heappush(waiting, (now + LEASE_MARGIN, head, chat_id))
+                continue
             chat.busy, chat.key = True, None
             handle = self._limiter.record(chat_id, now)
             self._in_flight += 1
@@ -436,17 +618,22 @@ class Notifier:
         except (SQLAlchemyError, OSError) as error:
             await self._retry(chat, item, error)
             return
-        self._limiter.departs(handle, self._clock())
+        now = self._clock()
+        self._limiter.departs(handle, now)
         try:
             try:
-                message = await self.bot.send_message(
-                    chat_id=item.chat_id,
-                    text=item.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
+                # Never past the lease: another notifier may take the row after it.
+                async with asyncio.timeout(item.leased_until - now - LEASE_MARGIN / 2):
+                    message = await self.bot.send_message(
+                        chat_id=item.chat_id,
+                        text=item.text,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    )
             finally:
                 self._limiter.answered(handle, self._clock())
+        except TimeoutError:
+            await self._retry(chat, item, TimeoutError("the row's lease ran out mid-send"))
         except RetryAfter as error:
             self._flooded(chat, item, _retry_seconds(error))
         except Forbidden as error:
@@ -519,18 +706,14 @@ class Notifier:
         return False
 
     async def _sent(self, chat: _Chat, item: _Item, message_id: int) -> None:
-        at = datetime.now(UTC)
-        recorded = await self._write(
-            f"recording row {item.id} sent",
-            lambda s: outbox.mark_sent(s, item.id, message_id=message_id, at=at),
-        )
-        if recorded:
-            self._done(chat, item)
+        # Recorded in a batch by the record task; the row stays known until then.
+        self._unrecorded[item.id] = (message_id, datetime.now(UTC))
+        self._record_now.set()
+        if chat.items and chat.items[0] is item:
+            chat.items.pop(0)
         else:
-            chat.items.remove(item)
-            # Sent but not recorded: keep it out of later fetches in this process; after a
-            # restart it would go again (at least once).
-            log.error("notifier: row %d sent as message %d, not recorded", item.id, message_id)
+            with contextlib.suppress(ValueError):
+                chat.items.remove(item)
         self.stats.sent += 1
         log.debug("notifier: row %d (%s) sent to %d", item.id, item.kind, item.chat_id)
 

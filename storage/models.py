@@ -158,6 +158,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(256))
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    """The notifier that may send this row until ``lease_until`` (migration 0006)."""
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- trading (issue 7): confirmations, watched orders, account event cursors ---------

@@ -34,7 +34,7 @@ from exchanges.errors import ExchangeError
 from exchanges.intervals import interval_seconds
 from exchanges.models import Market, Tick
 from storage.db import Database
-from storage.models import Alert, MarketMark
+from storage.models import Alert, Chat, MarketMark
 from storage.repos import outbox
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,11 @@ class AlertService:
         self.engine = engine or AlertEngine()
         self.max_per_user = max_per_user
         self.clock = clock
-        self.wake: Callable[[], None] = lambda: None
+        self.wake: Callable[[Sequence[outbox.Queued]], None] = lambda rows: None
+        """Tells the notifier about committed rows (``Notifier.wake``)."""
+        self.lease: Callable[[], outbox.Lease | None] = lambda: None
+        """The lease new rows are born under, so they can be handed over as they are
+        (``Notifier.birth_lease``); without one the notifier reads them back."""
         self.buttons: ButtonService | None = None
         self.watch: Callable[[set[tuple[str, str]]], None] = lambda markets: None
         self._marks: dict[tuple[str, str], tuple[Decimal, float]] = {}
@@ -413,16 +417,21 @@ class AlertService:
 
     async def fire(self, firings: Sequence[Firing]) -> int:
         """Persist firings and queue their messages in one transaction; wake the notifier."""
-        queued = 0
+        queued: list[outbox.Queued] = []
         async with self._fire_lock:
-            # Languages first (cached after the first use): a session opened inside the
-            # transaction below would wait on the transaction's own write lock.
             chat_ids = {
                 f.alert_id: self._chats[f.alert_id] for f in firings if f.alert_id in self._chats
             }
-            langs = {cid: await self.chats.language(cid, None) for cid in set(chat_ids.values())}
             fired: list[FiredAlert] = []
+            lease = self.lease()
             async with self.db.session() as session:
+                # The chats' languages in the same transaction: one statement, where a
+                # transaction of its own per new chat would double the firing's latency.
+                found = await session.execute(
+                    select(Chat.id, Chat.language).where(Chat.id.in_(set(chat_ids.values())))
+                )
+                codes: dict[int, str | None] = {cid: code for cid, code in found.all()}
+                langs = {cid: self.chats.i18n.get(codes.get(cid)) for cid in set(chat_ids.values())}
                 for firing in firings:
                     if firing.alert_id not in chat_ids:
                         continue
@@ -460,7 +469,7 @@ class AlertService:
                         buttons = [
                             [{**b, "callback_data": next(tokens)} for b in r] for r in buttons
                         ]
-                    if await outbox.enqueue(
+                    added = await outbox.add(
                         session,
                         chat_id=item.alert.chat_id,
                         user_id=item.alert.user_id,
@@ -468,14 +477,16 @@ class AlertService:
                         dedupe=f"alert:{item.alert.id}:{item.alert.fire_count}",
                         text=text,
                         buttons=buttons,
-                    ):
-                        queued += 1
+                        lease=lease,
+                    )
+                    if added is not None:
+                        queued.append(added)
             self.fired_total += len(fired)
         if queued:
-            self.wake()
+            self.wake(queued if lease is not None else [])
         if any(f.alert.state == FIRED for f in fired):
             self._publish_markets()
-        return queued
+        return len(queued)
 
     async def _write_pending(self) -> None:
         batch, self._pending = self._pending, []

@@ -5,13 +5,23 @@ Telegram's message id) only after Telegram accepted it, ``failed`` (with the rea
 Telegram refused it for good or transient errors ran out of attempts, ``blocked`` when
 the user blocked the bot or the bot left the chat. Nothing here knows Telegram.
 
+**Leases.** Several notifiers (replicas) may drain one outbox; a row is sent only by the
+one whose lease on it is live (``leased_by``, ``lease_until``). ``lease`` takes rows with
+a conditional UPDATE (on PostgreSQL after ``SELECT … FOR UPDATE SKIP LOCKED``, so two
+replicas never wait on, nor both take, one row; on SQLite every transaction already holds
+the single write lock), ``renew`` extends them, ``release`` gives them back. A row leased
+by another live notifier holds back the later rows of its chat in ``due``, as a retry
+does, so one chat is served by one notifier at a time and keeps its order. Leases are
+wall-clock times written by the notifiers: replicas need clocks within a few seconds.
+
 Times are UTC. SQLite keeps ``DateTime(timezone=True)`` as text without an offset, so
 every time written here is converted to UTC first and comparisons stay correct there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +43,30 @@ ERROR_MAX = 256  # the column's length; PostgreSQL refuses longer strings
 DEDUPE_MAX = 96
 KIND_MAX = 16
 
+OWNER_MAX = 64
+ADVISORY_KEY = 0x5A_4F_42_58  # "ZOBX": serialises lease-taking across replicas (PostgreSQL)
+
 Buttons = Sequence[Sequence[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who may send a row, and until when (UTC)."""
+
+    owner: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A row as written by ``add``: what the notifier needs to send it without reading it back."""
+
+    id: int
+    chat_id: int
+    user_id: int | None
+    kind: str
+    text: str
+    buttons: list[list[dict[str, Any]]] | None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -83,37 +116,91 @@ async def enqueue(
     written together): ``INSERT … ON CONFLICT (dedupe) DO NOTHING`` on SQLite and
     PostgreSQL, a savepoint elsewhere. Call ``Notifier.wake()`` after the commit.
     """
+    added = await add(
+        session,
+        chat_id=chat_id,
+        user_id=user_id,
+        kind=kind,
+        dedupe=dedupe,
+        text=text,
+        buttons=buttons,
+    )
+    return added is not None
+
+
+async def add(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    user_id: int | None,
+    kind: str,
+    dedupe: str,
+    text: str,
+    buttons: Buttons | None = None,
+    lease: Lease | None = None,
+) -> Queued | None:
+    """``enqueue``, returning the row written (None for a repeated ``dedupe``).
+
+    With ``lease`` the row is born leased to that notifier, so the writer can hand it
+    straight to its own notifier (``Notifier.wake(rows)``) after the commit without
+    another replica taking it meanwhile.
+    """
     if not dedupe or len(dedupe) > DEDUPE_MAX:
         raise ValueError(f"dedupe must be 1..{DEDUPE_MAX} characters")
     if not kind or len(kind) > KIND_MAX:
         raise ValueError(f"kind must be 1..{KIND_MAX} characters")
+    checked = _check_buttons(buttons) if buttons else None
     values: dict[str, Any] = {
         "chat_id": chat_id,
         "user_id": user_id,
         "kind": kind,
         "dedupe": dedupe,
         "text": text,
-        "buttons": _check_buttons(buttons) if buttons else None,
+        "buttons": checked,
         "state": PENDING,
         "attempts": 0,
         "created_at": utcnow(),
     }
+    if lease is not None:
+        values["leased_by"] = _owner(lease.owner)
+        values["lease_until"] = _utc(lease.until)
     dialect = session.get_bind().dialect.name
+    row_id: int | None
     if dialect in ("sqlite", "postgresql"):
         make = sqlite_insert if dialect == "sqlite" else pg_insert
         statement = (
             make(OutboxMessage)
             .values(values)
             .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe])
+            .returning(OutboxMessage.id)
         )
-        result: Any = await session.execute(statement)
-        return bool(result.rowcount == 1)
-    try:  # pragma: no cover - other databases
-        async with session.begin_nested():
-            await session.execute(insert(OutboxMessage).values(values))
-    except IntegrityError:  # pragma: no cover
-        return False
-    return True  # pragma: no cover
+        row_id = (await session.execute(statement)).scalar_one_or_none()
+    else:  # pragma: no cover - other databases
+        try:
+            async with session.begin_nested():
+                result = await session.execute(
+                    insert(OutboxMessage).values(values).returning(OutboxMessage.id)
+                )
+                row_id = result.scalar_one()
+        except IntegrityError:
+            row_id = None
+    if row_id is None:
+        return None
+    return Queued(row_id, chat_id, user_id, kind, text, checked)
+
+
+def _owner(owner: str) -> str:
+    if not owner or len(owner) > OWNER_MAX:
+        raise ValueError(f"a lease owner is 1..{OWNER_MAX} characters")
+    return owner
+
+
+def _leased_by_other(owner: str | None, now: datetime) -> Any:
+    """A live lease held by someone other than ``owner`` (anyone, when None)."""
+    live = and_(OutboxMessage.leased_by.is_not(None), OutboxMessage.lease_until > now)
+    if owner is None:
+        return live
+    return and_(live, OutboxMessage.leased_by != owner)
 
 
 async def due(
@@ -123,24 +210,27 @@ async def due(
     *,
     per_chat: int | None = None,
     skip: Container[int] = (),
+    owner: str | None = None,
 ) -> list[OutboxMessage]:
     """Pending rows ready to send at ``now``, oldest first, at most ``limit``.
 
     A row counts as due only when every older pending row of its chat is due too: a
-    message waiting out a retry holds back the later ones of its chat, so a chat's
-    messages go in order even across restarts. ``per_chat`` takes at most that many of
-    one chat's oldest rows, so one chat's backlog cannot crowd out everyone else.
-    ``skip`` holds ids the caller has already (they count towards ``limit``, are not
-    returned, and are never loaded: the drain asks again every second).
+    message waiting out a retry (or leased by a notifier other than ``owner``) holds back
+    the later ones of its chat, so a chat's messages go in order even across restarts
+    and replicas. ``per_chat`` takes at most that many of one chat's oldest rows, so one
+    chat's backlog cannot crowd out everyone else. ``skip`` holds ids the caller has
+    already (they count towards ``limit``, are not returned, and are never loaded: the
+    drain asks again every second). Rows come back unleased: see ``lease``.
     """
     now = _utc(now)
+    held = or_(OutboxMessage.not_before > now, _leased_by_other(owner, now))
     ranked = (
         select(
             OutboxMessage.id,
             func.row_number()
             .over(partition_by=OutboxMessage.chat_id, order_by=OutboxMessage.id)
             .label("rank"),
-            func.min(case((OutboxMessage.not_before > now, OutboxMessage.id)))
+            func.min(case((held, OutboxMessage.id)))
             .over(partition_by=OutboxMessage.chat_id)
             .label("held_from"),
         )
@@ -161,6 +251,104 @@ async def due(
         rows.extend((await session.scalars(load)).all())
     rows.sort(key=lambda row: row.id)
     return rows
+
+
+async def held_chats(session: AsyncSession, now: datetime, owner: str | None) -> set[int]:
+    """Chats whose oldest pending rows ``due`` holds back (a retry waiting, another
+    notifier's lease): a row for them must wait its turn behind those."""
+    now = _utc(now)
+    held = or_(OutboxMessage.not_before > now, _leased_by_other(owner, now))
+    found = await session.scalars(
+        select(OutboxMessage.chat_id).where(OutboxMessage.state == PENDING, held).distinct()
+    )
+    return set(found.all())
+
+
+async def lease(
+    session: AsyncSession, ids: Iterable[int], lease: Lease, now: datetime
+) -> list[OutboxMessage]:
+    """Take the rows of ``ids`` that are pending and not leased by another live notifier.
+
+    Returns the rows taken (now leased to ``lease.owner`` until ``lease.until``), by id.
+    Rows another transaction is leasing or settling right now are skipped, not waited
+    for; the condition is checked again by the UPDATE itself, so two notifiers never
+    both hold a row.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    owner, until, now = _owner(lease.owner), _utc(lease.until), _utc(now)
+    free = or_(
+        OutboxMessage.leased_by.is_(None),
+        OutboxMessage.leased_by == owner,
+        OutboxMessage.lease_until.is_(None),
+        OutboxMessage.lease_until <= now,
+    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    taken: list[OutboxMessage] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        if postgres:
+            locked = await session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.id.in_(chunk), OutboxMessage.state == PENDING, free)
+                .order_by(OutboxMessage.id)
+                .with_for_update(skip_locked=True)
+            )
+            chunk = list(locked.all())
+            if not chunk:
+                continue
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(chunk), OutboxMessage.state == PENDING, free)
+            .values(leased_by=owner, lease_until=until)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        taken.extend(result.scalars().all())
+    taken.sort(key=lambda row: row.id)
+    return taken
+
+
+async def serialise_leasing(session: AsyncSession) -> None:
+    """On PostgreSQL, take turns with other replicas' lease-taking until this transaction
+    ends, so each ``due`` sees the leases the previous one took (a chat's rows are then
+    never split between two notifiers). SQLite's write lock already does this."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(ADVISORY_KEY)))
+
+
+async def renew(session: AsyncSession, ids: Iterable[int], lease: Lease) -> set[int]:
+    """Extend ``lease`` over those of ``ids`` it still holds; returns them (a row missing
+    from the answer was settled or taken over, and must not be sent)."""
+    wanted = sorted(set(ids))
+    owner, until = _owner(lease.owner), _utc(lease.until)
+    kept: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(wanted[start : start + 500]),
+                OutboxMessage.state == PENDING,
+                OutboxMessage.leased_by == owner,
+            )
+            .values(lease_until=until)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        kept.update(result.scalars().all())
+    return kept
+
+
+async def release(session: AsyncSession, owner: str) -> int:
+    """Give back every pending row ``owner`` holds (a notifier stopping cleanly)."""
+    result: Any = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.leased_by == _owner(owner), OutboxMessage.state == PENDING)
+        .values(leased_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)
 
 
 async def get(session: AsyncSession, row_id: int) -> OutboxMessage | None:
@@ -189,6 +377,14 @@ async def mark_sent(
         not_before=None,
         error=None,
     )
+
+
+async def mark_sent_many(session: AsyncSession, sent: Sequence[tuple[int, int, datetime]]) -> int:
+    """``mark_sent`` for many (row id, message id, when) at once; returns how many settled."""
+    settled = 0
+    for row_id, message_id, at in sent:
+        settled += await mark_sent(session, row_id, message_id=message_id, at=at)
+    return settled
 
 
 async def mark_retry(

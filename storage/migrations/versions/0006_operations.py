@@ -19,11 +19,31 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # outbox leasing (alerts helper)
+    _upgrade_outbox_leasing()
     _upgrade_operations()
 
 
 def downgrade() -> None:
     _downgrade_operations()
+    # outbox leasing (alerts helper)
+    _downgrade_outbox_leasing()
+
+
+# --- outbox leasing (alerts helper): a row is sent only by the notifier whose lease on it
+# is live (storage/repos/outbox.py, bot/notifier.py), so several replicas drain one outbox.
+
+
+def _upgrade_outbox_leasing() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("leased_by", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
+
+
+def _downgrade_outbox_leasing() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("lease_until")
+        batch.drop_column("leased_by")
 
 
 # --- operations: leader lease (SQLite), users who started the bot, broadcasts -------------
