@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +25,10 @@ from exchanges.errors import (
     InvalidOrder,
     MarketClosed,
 )
+from sandbox import narkasa
 from sandbox.matching import MatchingEngine
 from sandbox.runner import SandboxStack, demo_credentials
+from sandbox.wallex.private import DEMO_STREAM_KEY
 
 from .conftest import ChatUser, RunningBot, running_bot
 from .test_bot_accounts import connect
@@ -372,6 +375,9 @@ async def test_new_deposits_are_told_once_and_old_ones_never(bot: RunningBot) ->
 
 
 # --- each system with trading, end to end through its real client and sandbox ----------
+Call = tuple[str, str, str]  # method, path prefix, a fragment of the body
+
+
 @dataclass(frozen=True)
 class System:
     exchange: str
@@ -381,9 +387,11 @@ class System:
     quote: str
     amount: str
     places: int  # price places
-    buy_path: str  # where a limit buy is POSTed
-    market_sell_path: str | None  # where a market sell is POSTed (None: no market orders)
-    cancel_path: str
+    buy: Call  # how a limit buy reaches the sandbox
+    market_sell: Call | None  # how a market sell does (None: no market orders)
+    cancel: Call
+    # Waits until the account's private stream is listening (None: the system is polled).
+    ready: Callable[[Any], Awaitable[None]] | None = None
 
 
 SYSTEMS = [
@@ -395,16 +403,48 @@ SYSTEMS = [
         "USDT",
         "0.001",
         2,
-        "/v3/api/market/limit-buy",
-        "/v3/api/market/market-sell",
-        "/v3/api/market/cancel-order",
+        ("POST", "/v3/api/market/limit-buy", ""),
+        ("POST", "/v3/api/market/market-sell", ""),
+        ("POST", "/v3/api/market/cancel-order", ""),
+        lambda server: server.stream.wait_user_bound(narkasa.DEMO_API_KEY, timeout=20),
+    ),
+    System(
+        "wallex",
+        "Wallex",
+        "BTC/USDT",
+        "BTC",
+        "USDT",
+        "0.001",
+        2,
+        ("POST", "/v1/account/orders", ""),
+        ("POST", "/v1/account/orders", ""),
+        ("DELETE", "/v1/account/orders", ""),
+        lambda server: server.socket.wait_subscribed(DEMO_STREAM_KEY, timeout=20),
+    ),
+    System(
+        "wex",
+        "WEX",
+        "btc_usd",
+        "BTC",
+        "USD",
+        "0.001",
+        3,
+        ("POST", "/tapi", "method=Trade"),
+        None,
+        ("POST", "/tapi", "method=CancelOrder"),
     ),
 ]
 
 
-def posts(bot: RunningBot, exchange: str, path: str) -> list[Any]:
+def posts(bot: RunningBot, exchange: str, call: Call) -> list[Any]:
+    """The requests of one kind the sandbox received."""
+    method, path, fragment = call
     harness = bot.stack.servers[exchange].harness  # type: ignore[attr-defined]
-    return [r for r in harness.requests if r.method == "POST" and r.path.startswith(path)]
+    return [
+        r
+        for r in harness.requests
+        if r.method == method and r.path.startswith(path) and fragment.encode() in r.body
+    ]
 
 
 def sent_numbers(request: Any) -> set[Decimal]:
@@ -433,37 +473,46 @@ async def test_limit_order_listed_and_cancelled_end_to_end(bot: RunningBot, syst
     price = market_price(engine, system, "0.97")
     shown = await summary(user, f"/buy {system.exchange} {system.symbol} {system.amount} {price}")
     assert f"Buy {system.base}/{system.quote} on {system.title} — limit order" in shown["text"]
-    assert posts(bot, system.exchange, system.buy_path) == []
+    assert posts(bot, system.exchange, system.buy) == []
     answer = await press(user, shown, 1)
     assert f"Order placed on {system.title}" in answer
-    [request] = posts(bot, system.exchange, system.buy_path)
+    [request] = posts(bot, system.exchange, system.buy)
     carried = sent_numbers(request)
     assert Decimal(system.amount) in carried and price in carried
-    [order] = [o for o in engine.orders(next(iter(engine._books))) if o.is_open]
-    assert order.amount == Decimal(system.amount) and order.price == price
+    [order] = [
+        o
+        for account in list(engine._books)
+        for o in engine.orders(account)
+        if o.is_open and o.amount == Decimal(system.amount) and o.price == price
+    ]
     listing = await summary(user, f"/orders {system.exchange}")
     assert f"Open orders on {system.title}" in listing["text"]
-    question = await press(user, listing, 1)
+    # One Cancel button per order line, in the same order: press the one of ours.
+    lines = [line for line in listing["text"].splitlines() if " · filled " in line]
+    ours = [i for i, line in enumerate(lines) if f"{price.normalize():,}" in line]
+    assert len(ours) == 1, lines
+    question = await press(user, listing, ours[0] + 1)
     assert f"Cancel this order on {system.title}?" in question
     asking = user.emu.last_bot_message(user.chat_id)
     assert asking is not None
-    assert posts(bot, system.exchange, system.cancel_path) == []  # asked first
+    assert posts(bot, system.exchange, system.cancel) == []  # asked first
     assert "is cancelled" in await press(user, asking, 1)
-    assert len(posts(bot, system.exchange, system.cancel_path)) == 1
+    assert len(posts(bot, system.exchange, system.cancel)) == 1
     assert order.status == "cancelled"
 
 
 @pytest.mark.parametrize("system", SYSTEMS, ids=lambda s: s.exchange)
 async def test_market_order_end_to_end(bot: RunningBot, system: System) -> None:
     user, _ = await real_trader(bot, system)
-    reply = await summary(user, f"/sell {system.exchange} {system.symbol} {system.amount}")
-    if system.market_sell_path is None:
-        assert "has no market orders" in reply["text"]
+    command = f"/sell {system.exchange} {system.symbol} {system.amount}"
+    if system.market_sell is None:
+        assert "has no market orders" in await user.ask(command)
         return
+    reply = await summary(user, command)
     assert "market order" in reply["text"] and "Estimated price:" in reply["text"]
     answer = await press(user, reply, 1)
     assert f"Order placed on {system.title}" in answer
-    [request] = posts(bot, system.exchange, system.market_sell_path)
+    [request] = posts(bot, system.exchange, system.market_sell)
     assert Decimal(system.amount) in sent_numbers(request)
 
 
@@ -473,9 +522,8 @@ async def test_a_fill_is_told_end_to_end(bot: RunningBot, system: System) -> Non
     price = market_price(engine, system, "0.995")
     shown = await summary(user, f"/buy {system.exchange} {system.symbol} {system.amount} {price}")
     assert f"Order placed on {system.title}" in await press(user, shown, 1)
-    hub = getattr(bot.stack.servers[system.exchange], "stream", None)
-    if hasattr(hub, "wait_user_bound"):  # a private stream: let it be listening first
-        await hub.wait_user_bound(demo_credentials()[system.exchange][0], timeout=20)
+    if system.ready is not None:  # a private stream: let it be listening first
+        await system.ready(bot.stack.servers[system.exchange])
     bot.stack.market.shift(system.base, -2)  # the price falls through the order's limit
     filled = await user.emu.wait_for_message(
         user.chat_id, predicate=lambda m: "is filled" in str(m.get("text")), timeout=30

@@ -34,12 +34,17 @@ class Venue:
     base: str
     quote: str
     amount: str
-    order_paths: tuple[str, ...]  # where an order is placed (the stalled answers)
+    order_path: str  # where an order is POSTed (its answer is held back)
+    order_body: str  # a fragment of an order request's body ("" when the path says it)
     places: int  # price places
 
 
 VENUES = [
-    Venue("narkasa", "BTC/USDT", "BTC", "USDT", "0.001", ("/v3/api/market/limit-",), 2),
+    # No client order ids: found among the open orders.
+    Venue("narkasa", "BTC/USDT", "BTC", "USDT", "0.001", "/v3/api/market/limit-", "", 2),
+    Venue("wex", "btc_usd", "BTC", "USD", "0.001", "/tapi", "method=Trade", 3),
+    # Client order ids (Wallex ``client_id``): found by it.
+    Venue("wallex", "BTC/USDT", "BTC", "USDT", "0.001", "/v1/account/orders", "", 2),
 ]
 
 
@@ -88,7 +93,9 @@ async def test_an_order_accepted_just_before_a_crash_is_found_not_resent(
                 [
                     r
                     for r in sandbox.harness.requests
-                    if r.method == "POST" and r.path.startswith(venue.order_paths)
+                    if r.method == "POST"
+                    and r.path.startswith(venue.order_path)
+                    and venue.order_body.encode() in r.body
                 ]
             )
 
@@ -112,7 +119,7 @@ async def test_an_order_accepted_just_before_a_crash_is_found_not_resent(
             accepted = asyncio.Event()
             engine.listeners.append(lambda _: accepted.set())
             sandbox.harness.faults.stall_reply = True
-            sandbox.harness.faults.only_paths = venue.order_paths
+            sandbox.harness.faults.only_paths = (venue.order_path,)
             await emu.press_button(user.user_id, user.chat_id, shown["message_id"], 1)
             await asyncio.wait_for(accepted.wait(), 30)
             assert len(all_orders(engine)) == before + 1
