@@ -60,12 +60,21 @@ ALERTS_PER_USER = 6
 TRADER = 7001
 ORDER_BASE = Decimal("0.0010")
 ORDER_STEP = Decimal("0.0001")
-# Seconds from Telegram accepting a message to its "sent" commit. Measured: usually tens of
-# milliseconds, but more than 1.5 s right after a restart, while recovery and firing
-# compete for SQLite's one writer.
-RECORD_WINDOW = 2.0
+# Seconds from Telegram accepting a message to its "sent" commit (usually milliseconds).
+RECORD_WINDOW = 1.0
 DONE = re.compile(r"Alert #(\d+) is done\.")
 SET = re.compile(r"Alert #(\d+) is set")
+
+
+def is_order_summary(message: dict[str, Any]) -> bool:
+    """The reply to /buy: its summary with Confirm, or a refusal (never an alert that
+    happens to arrive meanwhile, whose buttons are Re-arm / Delete / Chart)."""
+    text = str(message.get("text") or "")
+    if "Price:" in text and "Alert #" in text:
+        return False
+    markup = message.get("reply_markup") or {}
+    labels = [b.get("text") for row in markup.get("inline_keyboard", []) for b in row]
+    return "✅ Confirm" in labels or not markup
 
 
 class FrozenClock:
@@ -241,14 +250,14 @@ class Soak:
         shown = await self.emu.wait_for_message(
             TRADER,
             after_message_id=sent["message_id"],
-            predicate=lambda m: bool(m.get("reply_markup")) or "Confirm" in str(m.get("text")),
+            predicate=is_order_summary,
             timeout=30,
         )
         narkasa: Any = self.stack.servers["narkasa"]
         accepted = asyncio.Event()
         narkasa.engine.listeners.append(lambda _: accepted.set())
-        if shown.get("reply_markup"):
-            await self.emu.press_button(TRADER, TRADER, shown["message_id"], 1)
+        if shown.get("reply_markup"):  # (a refusal comes without buttons)
+            await self.emu.press_button(TRADER, TRADER, shown["message_id"], 1)  # Confirm
             self.report.orders_pressed += 1
         if self.rng.random() < 0.5:  # just after the exchange took the order
             with contextlib.suppress(TimeoutError):  # refused or slow: kill all the same
