@@ -21,6 +21,7 @@ from exchanges.models import (
     Balance,
     Deposit,
     DepositAddress,
+    ExchangeAddress,
     Fee,
     Fill,
     Market,
@@ -132,6 +133,10 @@ class AccountClient(ABC):
     async def deposits(self, limit: int = 50) -> Sequence[Deposit]:
         """Latest deposits, newest first (deposit alerts where no stream pushes them)."""
         raise NotSupported(self.name, "no deposit history")
+
+    async def withdrawal_addresses(self, currency: str) -> Sequence[ExchangeAddress]:
+        """The withdrawal addresses the user saved on the exchange for ``currency``."""
+        raise NotSupported(self.name, "no saved withdrawal addresses")
 
     async def withdrawals(self, limit: int = 50) -> Sequence[Withdrawal]:
         """Latest withdrawals with their states, newest first (``trading.withdrawals_history``)."""

@@ -298,6 +298,17 @@ class WithdrawalTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class ExchangeAddress:
+    """A withdrawal address saved on the exchange itself (Narkasa's ``addressList``)."""
+
+    currency: str
+    address: str
+    network: str | None = None
+    label: str | None = None
+    memo: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class WithdrawalRequest:
     currency: str
     amount: Decimal

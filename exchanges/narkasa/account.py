@@ -96,6 +96,7 @@ from exchanges.models import (
     Balance,
     Deposit,
     DepositAddress,
+    ExchangeAddress,
     Fee,
     Fill,
     KeyRights,
@@ -301,9 +302,16 @@ class NarkasaAccount(AccountClient):
     async def withdrawal_terms(self, currency: str, network: str | None = None) -> WithdrawalTerms:
         return parse.withdrawal_terms(await self._withdraw_info(currency), network)
 
-    async def withdrawal_addresses(self, currency: str) -> list[tuple[str, str, str]]:
-        """The addresses saved on Narkasa for ``currency``: (network, name, address)."""
-        return parse.saved_addresses(await self._withdraw_info(currency))
+    async def withdrawal_addresses(self, currency: str) -> Sequence[ExchangeAddress]:
+        """The addresses saved on Narkasa for ``currency`` (``balance/withdraw``'s
+        ``addressList`` of each channel; the entry's ``name`` is its label)."""
+        code = currency.strip().upper()
+        return [
+            ExchangeAddress(
+                currency=code, address=address, network=network or None, label=name or None
+            )
+            for network, name, address in parse.saved_addresses(await self._withdraw_info(code))
+        ]
 
     async def withdraw(self, request: WithdrawalRequest) -> Withdrawal:
         code = request.currency.strip().upper()

@@ -31,6 +31,7 @@ from exchanges.errors import (
 from exchanges.http import HttpPipeline, RetryPolicy
 from exchanges.models import (
     AccountEvent,
+    ExchangeAddress,
     Market,
     OrderRequest,
     OrderStatus,
@@ -418,8 +419,8 @@ async def test_saved_addresses_and_a_rejected_withdrawal(env: Env) -> None:
     account = env.account(BTC=("0.01", "0"))
     account.withdraw_addresses["BTC"] = [("Ledger", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")]
     client = env.client(account)
-    assert await client.withdrawal_addresses("BTC") == [
-        ("BTC", "Ledger", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+    assert await client.withdrawal_addresses("btc") == [
+        ExchangeAddress("BTC", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "BTC", "Ledger")
     ]
     assert dict(env.sent("balance/withdraw")).get("symbol") == "BTC"
     w = await client.withdraw(
