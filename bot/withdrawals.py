@@ -13,7 +13,8 @@ WallexPay takes as ``foreign_id`` so a retried request cannot pay twice.
 Amount semantics differ by system and the account contract does not carry them yet:
 on WEX the fee is taken from the amount (its document: ``amountSent`` is "the amount
 actually sent, the fee considered"); on Narkasa it is added on top (its sandbox
-reserves amount + the channel's ``commission``; the document is silent). A
+reserves amount + the channel's ``commission``; the document is silent), and on
+WallexPay too (its ``withdrawal_fee_percent`` is taken from the balance on top). A
 ``fee_deducted`` field on ``WithdrawalTerms``, where a client sets it, wins over
 ``FEE_DEDUCTED``; where neither says, the summary gives both bounds.
 """
@@ -41,7 +42,7 @@ from storage.repos import withdrawals as transfers
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # True: the fee comes out of the amount; False: it is added on top (see above).
-FEE_DEDUCTED: dict[str, bool] = {"wex": True, "narkasa": False}
+FEE_DEDUCTED: dict[str, bool] = {"wex": True, "narkasa": False, "wallexpay": False}
 
 
 class WithdrawalsNotOffered(BotError):
