@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Protocol
 
 from exchanges.credentials import CredentialField, Credentials
@@ -27,6 +28,7 @@ from exchanges.models import (
     Market,
     Order,
     OrderRequest,
+    Side,
     TradingCapabilities,
     Withdrawal,
     WithdrawalRequest,
@@ -99,6 +101,18 @@ class AccountClient(ABC):
     async def place_order(self, request: OrderRequest) -> Order:
         """Send one order, already rounded and checked; the exchange's answer as an Order."""
         raise NotSupported(self.name, "no trading")
+
+    async def place_fast_order(
+        self,
+        market: Market,
+        side: Side,
+        *,
+        total: Decimal | None = None,
+        amount: Decimal | None = None,
+    ) -> Order:
+        """A "fast" order (``trading.fast_orders``: Narkasa): a market order sized by
+        the quote ``total`` to spend (buy) or the base ``amount`` to sell."""
+        raise NotSupported(self.name, "no fast orders")
 
     async def cancel_order(self, order_id: str, market: Market | None = None) -> Order | None:
         """Cancel one open order; the order's new state where the system returns it."""

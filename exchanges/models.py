@@ -380,3 +380,4 @@ class TradingCapabilities:
     account_events: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
     withdrawals_history: bool = False
+    fast_orders: bool = False

@@ -138,6 +138,7 @@ class NarkasaAccount(AccountClient):
         withdraw=True,
         deposits_history=True,
         withdrawals_history=True,
+        fast_orders=True,
         account_events="stream",
         notes=(
             "fast orders: fast-buy by a quote total, fast-sell by an amount",
