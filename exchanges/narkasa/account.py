@@ -46,7 +46,8 @@ Trading (seed 001, "Signed Market Endpoints"), choices:
   ``BadPrecision`` before anything is sent (the document has no precision code), and
   trailing zeros are dropped (``0.00100`` → ``0.001``). Placing is never retried.
 - Fast orders (``fast-buy`` by a quote ``total``, ``fast-sell`` by an amount) are market
-  orders by another name; ``place_fast_order`` sends them. A fast buy's answer has
+  orders by another name; ``place_fast_order`` sends them, a fast buy's total with at
+  most ``market/info``'s ``precision.total`` places (read just before). A fast buy's answer has
   only quote totals: the Order's ``amount``/``filled`` are then quote amounts.
 - Market and fast answers carry no ``orderId`` (the document's examples have none):
   such an order is named ``<symbol>-<side>-<time>`` (``parse.order``), and so is its
@@ -253,7 +254,11 @@ class NarkasaAccount(AccountClient):
         if side is Side.BUY:
             if total is None:
                 raise ValueError("a fast buy is given by its quote total")
-            value = ("total", wire_decimal(self.name, total, market.price_decimals, "total"))
+            info = await self.http.request(
+                "GET", f"{PREFIX}/market/info", params={"symbol": market.symbol}
+            )
+            places = parse.total_places(parse.envelope(info, symbol=market.symbol))
+            value = ("total", wire_decimal(self.name, total, places, "total"))
         else:
             if amount is None:
                 raise ValueError("a fast sell is given by its amount")

@@ -224,6 +224,14 @@ def market(body: Mapping[str, Any]) -> Market:
     )
 
 
+def total_places(body: Mapping[str, Any]) -> int:
+    """``market/info``'s ``precision.total``: the places of an order total (a fast
+    buy's ``total``), which a ``Market`` does not keep."""
+    info = as_mapping(NAME, field(NAME, body, "info"), "info")
+    precision = as_mapping(NAME, field(NAME, info, "precision"), "precision")
+    return _places(field(NAME, precision, "total"), "precision.total")
+
+
 def ticker(market: Market, body: Mapping[str, Any], now: datetime) -> Ticker:
     """``market/24h``: ``volumeQty`` is the base amount, ``volume`` the quote amount
     (120004 = 2 × 60002 in the document's example)."""

@@ -232,6 +232,9 @@ async def test_fast_orders(env: Env) -> None:
     assert dict(env.sent("market/fast-buy"))["total"] == "1000"
     assert Decimal("49000") <= balance(account, "TRY")[0] < Decimal("49010")
     assert balance(account, "BTC")[0] > Decimal("0.01")
+    trx = await env.market("TRXTRY")  # prices with 3 places, totals with 2
+    with pytest.raises(BadPrecision):
+        await client.place_fast_order(trx, Side.BUY, total=Decimal("20.125"))
     sold = await client.place_fast_order(m, Side.SELL, amount=Decimal("0.002"))
     assert sold.status is OrderStatus.FILLED and sold.filled == Decimal("0.002")
 
