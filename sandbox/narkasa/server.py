@@ -277,12 +277,18 @@ class NarkasaSandbox:
         return account
 
     def credit_deposit(
-        self, account: Account | str, currency: str, amount: Decimal | str
+        self,
+        account: Account | str,
+        currency: str,
+        amount: Decimal | str,
+        *,
+        pending: bool = False,
     ) -> Transfer:
-        """A completed deposit into ``account`` (or its key): recorded in the deposit
-        history, credited, and pushed on the account's ``USER_STREAMS``."""
+        """A deposit into ``account`` (or its key), recorded in the deposit history;
+        completed, credited and pushed on the account's ``USER_STREAMS`` at once, or
+        with ``pending`` once the background sweep has moved it through its states."""
         found = self.accounts[account] if isinstance(account, str) else account
-        return self.trading.credit_deposit(found, currency, amount)
+        return self.trading.credit_deposit(found, currency, amount, pending=pending)
 
     def settle_withdrawals(self) -> int:
         """Complete every pending withdrawal now (state 11 → 14)."""

@@ -34,14 +34,18 @@ Where the document is silent, the sandbox chooses:
   (the document's have none). Fast buy spends ``total`` of the quote at the ask.
 - Withdrawals: ``create-withdraw`` needs ``node`` (a channel of the currency; 10029
   otherwise), reserves amount + channel commission and enters the history at state
-  11 (Pending); ``settle_withdrawals()`` (called by the background sweep once
-  ``withdrawal_seconds`` of market time have passed, or by a test) moves it to 14
-  (Completed) and takes the reserved funds; ``end_withdrawal(id, 98|99)`` rejects or
-  cancels a pending one and gives the funds back. An address is "valid" when it has 10 to
-  100 letters and digits (10063 otherwise); XRP-like currencies are not listed, so
-  ``secondParameter`` is accepted and kept. The answer is ``{"code": "00000"}`` alone.
+  11 (Pending); the background sweep moves it to 13 (Resuming) after half of
+  ``withdrawal_seconds`` of market time and to 14 (Completed) after all of it, taking
+  the reserved funds (``settle_withdrawals()`` completes every one at once);
+  ``end_withdrawal(id, 98|99)`` rejects or cancels a pending one and gives the funds
+  back. An address is "valid" when it has 10 to 100 letters and digits (10063
+  otherwise); XRP-like currencies are not listed, so ``secondParameter`` is accepted
+  and kept. The answer is ``{"code": "00000"}`` alone.
 - Deposits enter only through ``credit_deposit()`` (tests, demos): completed (14) at
-  once, credited to ``available``, pushed as a ``balanceUpdate``.
+  once, credited to ``available`` and pushed as a ``balanceUpdate``; or ``pending``:
+  11, then 12 (Validating), then 14 and credited, moved by the sweep over
+  ``deposit_seconds``. A pending deposit's ``activeConfirmation`` is below its
+  ``totalConfirmation``.
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ HISTORY_SIZE = 5
 TRADES_SIZE = 50
 WITHDRAW_PENDING = 11
 WITHDRAW_COMPLETED = 14
+WITHDRAW_RESUMING = 13
+DEPOSIT_PENDING = 11
+DEPOSIT_VALIDATING = 12
 WITHDRAW_REJECTED = 98
 WITHDRAW_CANCELLED = 99
 DEPOSIT_COMPLETED = 14
@@ -173,6 +180,7 @@ class NarkasaTrading:
         self._error = error
         self._push = push
         self.withdrawal_seconds = 5.0
+        self.deposit_seconds = 5.0
         self.ledgers: dict[str, Ledger] = {}
         self._ext: dict[str, str] = {}  # engine id -> wire id
         self._int: dict[str, str] = {}  # wire id -> engine id
@@ -207,15 +215,29 @@ class NarkasaTrading:
             await asyncio.sleep(0.2)
 
     def sweep(self) -> None:
+        """Match orders, then move transfers along their documented states: a
+        withdrawal 11 (Pending) → 13 (Resuming) at half of ``withdrawal_seconds`` → 14
+        (Completed); a pending deposit 11 → 12 (Validating) → 14 after
+        ``deposit_seconds`` (credited then)."""
         self.engine.sweep()
-        now = self.engine.market.now()
+        now_ms = self.engine.market.now() * 1000
         for key, ledger in self.ledgers.items():
             for w in ledger.withdrawals:
-                if (
-                    w.state == WITHDRAW_PENDING
-                    and now * 1000 - w.time >= self.withdrawal_seconds * 1000
-                ):
+                if w.state not in (WITHDRAW_PENDING, WITHDRAW_RESUMING):
+                    continue
+                age = now_ms - w.time
+                if age >= self.withdrawal_seconds * 1000:
                     self._complete(key, w)
+                elif age >= self.withdrawal_seconds * 500:
+                    w.state = WITHDRAW_RESUMING
+            for d in ledger.deposits:
+                if d.state == DEPOSIT_COMPLETED:
+                    continue
+                age = now_ms - d.time
+                if age >= self.deposit_seconds * 1000:
+                    self._credit(key, d)
+                elif age >= self.deposit_seconds * 500:
+                    d.state = DEPOSIT_VALIDATING
 
     # --- wire ids -----------------------------------------------------------------------
     def wire_id(self, order: SimOrder) -> str:
@@ -594,7 +616,7 @@ class NarkasaTrading:
         done = 0
         for key, ledger in self.ledgers.items():
             for w in ledger.withdrawals:
-                if w.state == WITHDRAW_PENDING:
+                if w.state in (WITHDRAW_PENDING, WITHDRAW_RESUMING):
                     self._complete(key, w)
                     done += 1
         return done
@@ -603,7 +625,7 @@ class NarkasaTrading:
         """Reject (98) or cancel (99) a pending withdrawal: its funds come back."""
         for key, ledger in self.ledgers.items():
             for w in ledger.withdrawals:
-                if w.id == withdrawal_id and w.state == WITHDRAW_PENDING:
+                if w.id == withdrawal_id and w.state in (WITHDRAW_PENDING, WITHDRAW_RESUMING):
                     w.state = state
                     account = self.accounts.get(key)
                     if account is not None:
@@ -624,25 +646,35 @@ class NarkasaTrading:
         account.balances[w.symbol] = (available, reserved - w.amount - w.fee)
         self.push_balances(account, w.symbol)
 
-    def credit_deposit(self, account: Account, symbol: str, amount: Decimal | str) -> Transfer:
-        """A completed deposit of ``amount`` (recorded, credited, pushed)."""
+    def credit_deposit(
+        self, account: Account, symbol: str, amount: Decimal | str, *, pending: bool = False
+    ) -> Transfer:
+        """A deposit of ``amount``, recorded in the history; completed (credited and
+        pushed) at once, or with ``pending`` at state 11 until the sweep completes it."""
         self.bind(account)
-        value = Decimal(amount)
         n = next(self._transfer_ids)
         deposit = Transfer(
             id=_hex_id("deposit", n),
             key=account.key,
             symbol=symbol.upper(),
-            amount=value,
+            amount=Decimal(amount),
             time=int(self.engine.market.now() * 1000),
-            state=DEPOSIT_COMPLETED,
+            state=DEPOSIT_PENDING,
             txid=hashlib.sha256(f"deposit-{n}".encode()).hexdigest(),
         )
         self.ledger(account.key).deposits.append(deposit)
-        available, reserved = account.balances.get(deposit.symbol, (Decimal(0), Decimal(0)))
-        account.balances[deposit.symbol] = (available + value, reserved)
-        self.push_balances(account, deposit.symbol)
+        if not pending:
+            self._credit(account.key, deposit)
         return deposit
+
+    def _credit(self, key: str, deposit: Transfer) -> None:
+        deposit.state = DEPOSIT_COMPLETED
+        account = self.accounts.get(key)
+        if account is None:
+            return
+        available, reserved = account.balances.get(deposit.symbol, (Decimal(0), Decimal(0)))
+        account.balances[deposit.symbol] = (available + deposit.amount, reserved)
+        self.push_balances(account, deposit.symbol)
 
     def push_balances(self, account: Account, *symbols: str) -> None:
         messages: list[dict[str, Any]] = []

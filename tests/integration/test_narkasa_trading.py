@@ -511,3 +511,28 @@ async def test_unsigned_and_badly_signed_orders_are_refused(env: Env) -> None:
     assert body["code"] == 20001
     assert account.balances["TRY"] == (Decimal("100000"), Decimal(0))
     assert env.sandbox.engine.orders(account.key) == []
+
+
+async def test_transfers_move_through_the_documented_states(env: Env, clock: FixedClock) -> None:
+    account = env.account(BTC=("0.01", "0"))
+    client = env.client(account)
+    w = await client.withdraw(
+        WithdrawalRequest("BTC", Decimal("0.001"), "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+    )
+    d = env.sandbox.credit_deposit(account, "ETH", "0.5", pending=True)
+    assert d.state == 11 and balance(account, "ETH") == (Decimal(0), Decimal(0))
+    assert [x.status for x in await client.deposits()] == [TransferStatus.PENDING]
+
+    clock.advance(3)
+    env.sandbox.trading.sweep()
+    assert (w.withdrawal_id, 13) in {
+        (x.id, x.state) for x in env.sandbox.trading.ledger(account.key).withdrawals
+    }
+    assert d.state == 12
+    assert [x.status for x in await client.withdrawals()] == [TransferStatus.PENDING]
+
+    clock.advance(3)
+    env.sandbox.trading.sweep()
+    assert [x.status for x in await client.withdrawals()] == [TransferStatus.COMPLETED]
+    assert [x.status for x in await client.deposits()] == [TransferStatus.COMPLETED]
+    assert balance(account, "ETH") == (Decimal("0.5"), Decimal(0))
