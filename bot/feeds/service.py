@@ -5,7 +5,10 @@ schedule lives in the database (``feeds.next_at``), so it survives restarts and 
 with leadership between replicas (``start``/``stop`` are leader duties), and one loop
 sleeping until the earliest due feed serves any number of feeds without a job object
 each. ``run_due(now)`` runs every feed due at ``now`` and returns what happened: the
-loop calls it with the clock, tests and the benchmark with a chosen moment.
+loop calls it with the clock, tests and the benchmark with a chosen moment. The feeds
+due together are read in one query, and up to ``concurrency`` run at once, so with
+hundreds due in the same minute the bot-wide send limit, not the database, sets the
+pace (``bench/feeds.py``).
 
 **Sending.** Boards go through ``Notifier.call`` rather than the outbox: a pinned board
 is edited in place and must know its message id, which the outbox's fire-and-forget rows
@@ -26,6 +29,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -57,6 +61,17 @@ log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30.0
 """A run that failed for a passing reason (network, a 429) is tried again this much later."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """A feed as the batch read it: what one run needs from the database."""
+
+    view: FeedView
+    message_id: int | None
+    last_key: str | None
+    last_prices: dict[str, str] | None
+    language: str | None
 
 
 class FeedTexts(Protocol):
@@ -122,7 +137,7 @@ class FeedService:
         texts: FeedTexts,
         *,
         clock: Callable[[], datetime] = utcnow,
-        concurrency: int = 64,
+        concurrency: int = 256,
     ) -> None:
         self.db = db
         self.quotes = quotes
@@ -327,13 +342,38 @@ class FeedService:
                     await self._changed.wait()
 
     def _launch(self, now: datetime) -> list[asyncio.Task[RunResult]]:
+        ids = [
+            feed_id
+            for feed_id, at in list(self._due.items())
+            if at <= now and feed_id not in self._running
+        ]
+        if not ids:
+            return []
+        # One read for the whole batch: hundreds of feeds due in the same minute must
+        # not queue hundreds of reads in front of their first send.
+        batch = asyncio.ensure_future(self._snapshot(ids))
         tasks = []
-        for feed_id, at in list(self._due.items()):
-            if at <= now and feed_id not in self._running:
-                task = asyncio.create_task(self._run_one(feed_id, now), name=f"feed-{feed_id}")
-                self._running[feed_id] = task
-                tasks.append(task)
+        for feed_id in ids:
+            task = asyncio.create_task(self._run_one(feed_id, now, batch), name=f"feed-{feed_id}")
+            self._running[feed_id] = task
+            tasks.append(task)
         return tasks
+
+    async def _snapshot(self, ids: list[int]) -> dict[int, _Snapshot]:
+        async with self.db.session() as session:
+            rows = await repo.get_many(session, ids)
+            languages = await repo.languages(session, {r.chat_id for r in rows})
+            return {
+                r.id: _Snapshot(
+                    view_of(r),
+                    r.message_id,
+                    r.last_key,
+                    dict(r.last_prices) if r.last_prices else None,
+                    languages.get(r.chat_id),
+                )
+                for r in rows
+                if r.state == model.ACTIVE
+            }
 
     async def run_due(self, now: datetime | None = None) -> RunResult:
         """Run every feed due at ``now`` (default: the clock) and wait for them (runs
@@ -348,10 +388,17 @@ class FeedService:
                 total.add(result)
         return total
 
-    async def _run_one(self, feed_id: int, now: datetime) -> RunResult:
+    async def _run_one(
+        self, feed_id: int, now: datetime, batch: asyncio.Future[dict[int, _Snapshot]]
+    ) -> RunResult:
         try:
             async with self._sem:
-                result = await self._run(feed_id, now)
+                snapshot = (await asyncio.shield(batch)).get(feed_id)
+                if snapshot is None:  # removed or paused meanwhile
+                    self._unschedule([feed_id])
+                    result = RunResult()
+                else:
+                    result = await self._run(snapshot, now)
         except Exception:
             log.exception("feeds: feed #%d failed; tried again in %.0fs", feed_id, RETRY_SECONDS)
             result = RunResult(failed=1)
@@ -373,15 +420,9 @@ class FeedService:
 
     # -- one run of one feed ------------------------------------------------------------------
 
-    async def _run(self, feed_id: int, now: datetime) -> RunResult:
-        async with self.db.session() as session:
-            row = await repo.get(session, feed_id)
-            if row is None or row.state != model.ACTIVE:
-                self._unschedule([feed_id])
-                return RunResult()
-            view = view_of(row)
-            message_id, last_key = row.message_id, row.last_key
-            last_prices = dict(row.last_prices) if row.last_prices else None
+    async def _run(self, snapshot: _Snapshot, now: datetime) -> RunResult:
+        view, message_id, last_key = snapshot.view, snapshot.message_id, snapshot.last_key
+        last_prices, feed_id = snapshot.last_prices, snapshot.view.id
         next_at = model.next_due(view.every, now)
         found = await asyncio.gather(*(self.quotes.quote(ex, sym) for ex, sym in view.markets))
         quotes: dict[str, Quote] = {
@@ -405,7 +446,7 @@ class FeedService:
         if view.pin and message_id is not None and shown == last_key:
             await self._record(feed_id, next_at)
             return RunResult(unchanged=1)
-        lang = await self.chats.language(view.chat_id, None)
+        lang = self.chats.i18n.get(snapshot.language)
         lines = tuple(
             (ex, pair, quotes.get(model.market_key(ex, sym)))
             for (ex, sym), pair in zip(view.markets, view.pairs, strict=True)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Feed
+from storage.models import Chat, Feed
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -24,6 +24,19 @@ async def add(session: AsyncSession, **values: Any) -> Feed:
 
 async def get(session: AsyncSession, feed_id: int) -> Feed | None:
     return await session.get(Feed, feed_id)
+
+
+async def get_many(session: AsyncSession, ids: Sequence[int]) -> Sequence[Feed]:
+    rows = await session.scalars(select(Feed).where(Feed.id.in_(list(ids))))
+    return rows.all()
+
+
+async def languages(session: AsyncSession, chat_ids: set[int]) -> dict[int, str | None]:
+    """The chosen language of each chat (chats without a choice are left out)."""
+    if not chat_ids:
+        return {}
+    rows = await session.execute(select(Chat.id, Chat.language).where(Chat.id.in_(chat_ids)))
+    return {chat_id: language for chat_id, language in rows.all()}
 
 
 async def of_chat(session: AsyncSession, chat_id: int) -> Sequence[Feed]:
