@@ -297,6 +297,12 @@ class Notifier:
             self.stats.handed += handed
             self._changed.set()
 
+    @property
+    def caught_up(self) -> bool:
+        """The last fetch loaded every due row and no bare ``wake()`` came since: rows
+        handed over now are queued as they are (unless their chat is held)."""
+        return self._synced
+
     def birth_lease(self) -> outbox.Lease:
         """The lease to write new rows under when they will be handed over by ``wake(rows)``."""
         return outbox.Lease(self.owner, datetime.now(UTC) + timedelta(seconds=self.lease_seconds))

@@ -574,3 +574,156 @@ async def test_timeouts_are_retried_with_backoff_then_failed(
         row = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe == "1001:3"))
     assert row is not None and row.state == "failed" and row.attempts == 3
     assert row.error == "after 3 attempts: TimedOut: simulated"
+
+
+# -- leases: several notifiers on one outbox -----------------------------------------------------
+
+
+async def lease_round(
+    db: Database, owner: str, now: datetime, held: set[int], limit: int = 20
+) -> set[int]:
+    """What one notifier's fetch does: due rows for ``owner`` (past those it holds), then
+    lease them."""
+    async with db.session() as session:
+        await outbox.serialise_leasing(session)
+        due = await outbox.due(session, now, limit + len(held), owner=owner, skip=held)
+        rows = await outbox.lease(
+            session, [r.id for r in due], outbox.Lease(owner, now + timedelta(seconds=30)), now
+        )
+        return {r.id for r in rows}
+
+
+async def test_two_owners_never_lease_one_row_and_a_chat_stays_with_one(
+    any_db: Database,
+) -> None:
+    other = Database(any_db.url)  # a second engine: another process, as far as the db knows
+    try:
+        now = datetime.now(UTC)
+        taken: dict[str, set[int]] = {"a": set(), "b": set()}
+        for wave in range(4):  # chat by chat, so one round's 20 rows cover a few chats
+            await enqueue_many(
+                any_db, [message(c, wave * 10 + n) for c in range(1001, 1011) for n in range(5)]
+            )
+            for _ in range(3):
+                a, b = await asyncio.gather(
+                    lease_round(any_db, "a", now, taken["a"]),
+                    lease_round(other, "b", now, taken["b"]),
+                )
+                assert not a & taken["b"] and not b & taken["a"]
+                taken["a"] |= a
+                taken["b"] |= b
+        assert not taken["a"] & taken["b"]
+        assert taken["a"] and taken["b"]
+        assert len(taken["a"] | taken["b"]) == 200
+        async with any_db.session() as session:
+            rows = list(await session.scalars(select(OutboxMessage)))
+        owners_per_chat: dict[int, set[str | None]] = {}
+        for row in rows:
+            owners_per_chat.setdefault(row.chat_id, set()).add(row.leased_by)
+            assert row.leased_by == ("a" if row.id in taken["a"] else "b")
+        assert all(len(owners) == 1 for owners in owners_per_chat.values()), owners_per_chat
+    finally:
+        await other.close()
+
+
+async def test_a_live_lease_holds_its_chat_and_a_lapsed_one_is_taken_over(
+    any_db: Database,
+) -> None:
+    await enqueue_many(any_db, [message(1001, n) for n in range(3)] + [message(1002, 0)])
+    now = datetime.now(UTC)
+    async with any_db.session() as session:
+        first = (await outbox.due(session, now, 10, owner="a"))[0]
+        short = outbox.Lease("a", now + timedelta(seconds=5))
+        assert [r.id for r in await outbox.lease(session, [first.id], short, now)] == [first.id]
+    async with any_db.session() as session:
+        # b sees chat 1001 held behind a's row (its later rows too), and cannot take it.
+        assert {r.chat_id for r in await outbox.due(session, now, 10, owner="b")} == {1002}
+        assert await outbox.held_chats(session, now, "b") == {1001}
+        assert await outbox.held_chats(session, now, "a") == set()
+        b_lease = outbox.Lease("b", now + timedelta(seconds=30))
+        assert await outbox.lease(session, [first.id], b_lease, now) == []
+        assert await outbox.renew(
+            session, [first.id], outbox.Lease("a", now + timedelta(seconds=6))
+        )
+    later = now + timedelta(seconds=7)  # a died: its lease lapsed
+    async with any_db.session() as session:
+        assert len(await outbox.due(session, later, 10, owner="b")) == 4
+        taken = await outbox.lease(
+            session, [first.id], outbox.Lease("b", later + timedelta(30)), later
+        )
+        assert [r.leased_by for r in taken] == ["b"]
+        assert await outbox.renew(session, [first.id], outbox.Lease("a", later)) == set()
+    async with any_db.session() as session:
+        assert await outbox.release(session, "b") == 1
+        assert await outbox.held_chats(session, later, "a") == set()
+
+
+async def test_two_notifiers_on_one_outbox_send_every_row_once_in_order(
+    any_db: Database, emulator: Emulators
+) -> None:
+    emu = await emulator(users=12)
+    chats = list(range(1001, 1013))
+    limits = Limits(chat_burst=1, chat_per_second=40.0, global_gap=0.0)
+    other_db = Database(any_db.url)
+    # Small batches, so each fetch takes a few chats and both notifiers get some.
+    first, second = (
+        Notifier(db, plain_bot(emu), ButtonService(db), limits=limits, poll_interval=0.1, batch=8)
+        for db in (any_db, other_db)
+    )
+    await first.start()
+    await second.start()
+    try:
+        for wave in range(5):  # rows keep coming while both drain
+            await enqueue_many(any_db, [message(c, wave * 10 + n) for n in range(4) for c in chats])
+            first.wake()
+            second.wake()
+        await settled(any_db, timeout=60)
+    finally:
+        await first.stop()
+        await second.stop()
+        await other_db.close()
+    assert first.stats.sent > 0 and second.stats.sent > 0  # both really drained
+    assert first.stats.sent + second.stats.sent == sends(emu) == 240
+    for chat in chats:
+        assert bot_texts(emu, chat) == [
+            f"#{w * 10 + n} for {chat}" for w in range(5) for n in range(4)
+        ]
+
+
+async def test_rows_handed_over_are_sent_without_reading_them_back_and_wait_their_turn(
+    sqlite_db: Database, emulator: Emulators, running: Any
+) -> None:
+    emu = await emulator(users=2)
+    # An older row of chat 1002 waits out a retry: a handed-over row must not pass it.
+    await enqueue_many(sqlite_db, [message(1002, 0)])
+    async with sqlite_db.session() as session:
+        held = (await outbox.due(session, datetime.now(UTC), 10))[0]
+        await outbox.mark_retry(
+            session, held.id, not_before=datetime.now(UTC) + timedelta(seconds=1), error="t"
+        )
+    notifier = await running(
+        Notifier(
+            sqlite_db, plain_bot(emu), ButtonService(sqlite_db), limits=FAST, poll_interval=0.2
+        )
+    )
+    async with asyncio.timeout(5):
+        while not notifier.caught_up:
+            notifier.wake()
+            await asyncio.sleep(0.05)
+    queued = []
+    async with sqlite_db.session() as session:
+        for row in (message(1001, 1), message(1002, 1)):
+            added = await outbox.add(session, **row, lease=notifier.birth_lease())
+            assert added is not None
+            queued.append(added)
+    before = len(emu.requests)
+    notifier.wake(queued)
+    first = await emu.wait_for_request("sendMessage", after=before, timeout=5)
+    assert first.params["chat_id"] in (1001, "1001")
+    await settled(sqlite_db, timeout=10)
+    assert notifier.stats.handed == 1  # 1001's; 1002's went through a fetch, behind #0
+    assert bot_texts(emu, 1002) == ["#0 for 1002", "#1 for 1002"]
+    assert bot_texts(emu, 1001) == ["#1 for 1001"]
+    async with sqlite_db.session() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [r.state for r in rows] == ["sent"] * 3
