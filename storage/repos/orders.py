@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Account, AccountCursor, TrackedOrder
@@ -37,35 +39,49 @@ async def track(
     client_order_id: str | None = None,
     confirmation_id: int | None = None,
 ) -> bool:
-    """Start watching an order; False if it was watched already (nothing changed)."""
-    existing = await get(session, user_id, exchange, order_id)
-    if existing is not None:
-        # A stream may have reported the order before its sender recorded it.
-        if existing.confirmation_id is None and confirmation_id is not None:
-            existing.confirmation_id = confirmation_id
-            existing.chat_id = chat_id
-        return False
+    """Start watching an order; False if it was watched already.
+
+    One ``INSERT … ON CONFLICT DO NOTHING``: the sender recording its order and the
+    private stream reporting it may race, on PostgreSQL in parallel transactions.
+    """
     now = datetime.now(UTC)
-    session.add(
-        TrackedOrder(
-            user_id=user_id,
-            chat_id=chat_id,
-            exchange=exchange,
-            order_id=order_id,
-            symbol=symbol,
-            side=side,
-            amount=str(amount),
-            price=None if price is None else str(price),
-            filled=str(filled),
-            status=status,
-            client_order_id=client_order_id,
-            confirmation_id=confirmation_id,
-            created_at=now,
-            updated_at=now,
-        )
+    values: dict[str, Any] = {
+        "user_id": user_id,
+        "chat_id": chat_id,
+        "exchange": exchange,
+        "order_id": order_id,
+        "symbol": symbol,
+        "side": side,
+        "amount": str(amount),
+        "price": None if price is None else str(price),
+        "filled": str(filled),
+        "status": status,
+        "client_order_id": client_order_id,
+        "confirmation_id": confirmation_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result: Any = await session.execute(
+        make(TrackedOrder)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["user_id", "exchange", "order_id"])
     )
-    await session.flush()
-    return True
+    if result.rowcount == 1:
+        return True
+    if confirmation_id is not None:
+        # A stream may have reported the order before its sender recorded it.
+        await session.execute(
+            update(TrackedOrder)
+            .where(
+                TrackedOrder.user_id == user_id,
+                TrackedOrder.exchange == exchange,
+                TrackedOrder.order_id == order_id,
+                TrackedOrder.confirmation_id.is_(None),
+            )
+            .values(confirmation_id=confirmation_id, chat_id=chat_id)
+        )
+    return False
 
 
 async def get(
