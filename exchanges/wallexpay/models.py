@@ -126,3 +126,108 @@ class Address:
     foreign_id: str | None = None
     convert_to: str | None = None
     tag: str | None = None
+
+
+# --- payments: exchange quotes, transactions, futures, invoices -------------------------
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """``exchange/calculate``: what ``sender_amount`` of ``sender_currency`` buys, at
+    ``price``, fixed from ``fixed_at`` until ``release_at`` (``exchange/fixed`` within it)."""
+
+    sender_amount: Decimal
+    sender_currency: str
+    receiver_amount: Decimal
+    receiver_currency: str
+    price: Decimal
+    fixed_at: datetime
+    release_at: datetime
+    fix_period: int | None = None
+    fee_amount: Decimal | None = None
+    fee_currency: str | None = None
+
+    @property
+    def ts_fixed(self) -> int:
+        return int(self.fixed_at.timestamp())
+
+    @property
+    def ts_release(self) -> int:
+        return int(self.release_at.timestamp())
+
+    def holds_at(self, now: datetime) -> bool:
+        return now <= self.release_at
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """A withdrawal or an exchange as WallexPay answered it (or a callback told it).
+
+    ``status`` is WallexPay's own word: ``processing`` in an answer; ``not_confirmed``,
+    ``confirmed``, ``cancelled`` or ``pending`` in callbacks."""
+
+    id: str
+    type: str
+    status: str
+    sender_amount: Decimal
+    sender_currency: str
+    receiver_amount: Decimal
+    receiver_currency: str
+    foreign_id: str | None = None
+    fee_amount: Decimal | None = None
+    fee_currency: str | None = None
+    price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FuturesRates:
+    """``futures/rates`` for one exchange address: per pair (``BTCUSD``), the price per
+    receiving amount tier, fixed from ``fixed_at`` to ``release_at``."""
+
+    addresses: tuple[Address, ...]
+    fixed_at: datetime
+    release_at: datetime
+    rates: dict[str, dict[Decimal, Decimal]]
+
+
+@dataclass(frozen=True, slots=True)
+class FuturesConfirmation:
+    """``futures/confirm``: a deposit of ``sender_amount`` to ``address`` until
+    ``release_at`` arrives as ``receiver_amount`` at ``price``."""
+
+    futures_id: str
+    sender_currency: str
+    receiver_currency: str
+    price: Decimal
+    address: Address
+    sender_amount: Decimal
+    receiver_amount: Decimal
+    fixed_at: datetime
+    release_at: datetime
+    fee_amount: Decimal | None = None
+    fee_currency: str | None = None
+
+
+class InvoiceStatus(StrEnum):
+    """What the document shows (``created``) and what callbacks tell afterwards."""
+
+    CREATED = "created"
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """``invoices/create``'s answer: the link the customer pays at."""
+
+    id: str
+    url: str
+    status: str
+    currency: str
+    amount: Decimal
+    foreign_id: str | None = None
+    title: str | None = None
+    sender_currency: str | None = None
+    sender_amount: Decimal | None = None
+    fixed_at: datetime | None = None
+    release_at: datetime | None = None

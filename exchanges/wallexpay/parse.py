@@ -33,7 +33,18 @@ from exchanges.errors import (
 )
 from exchanges.http import HttpReply
 from exchanges.models import Balance
-from exchanges.wallexpay.models import Address, Currency, CurrencyPair, CurrencyType, Rate
+from exchanges.wallexpay.models import (
+    Address,
+    Currency,
+    CurrencyPair,
+    CurrencyType,
+    FuturesConfirmation,
+    FuturesRates,
+    Invoice,
+    Quote,
+    Rate,
+    Transaction,
+)
 from exchanges.wire import as_list, as_mapping, field, opt_decimal, to_decimal
 
 NAME = "wallexpay"
@@ -266,3 +277,123 @@ def _text(value: Any, what: str) -> str | None:
 
 def utc(clock_seconds: float) -> datetime:
     return datetime.fromtimestamp(clock_seconds, tz=UTC)
+
+
+# --- payments -------------------------------------------------------------------------
+def _required(raw: Mapping[str, Any], key: str) -> str:
+    value = field(NAME, raw, key)
+    if value is None or value == "":
+        raise BadResponse(NAME, f"field {key!r} is empty")
+    return str(value)
+
+
+def _opt_text(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return None if value is None or value == "" else str(value)
+
+
+def _when(raw: Mapping[str, Any], key: str) -> datetime:
+    return utc(float(to_decimal(NAME, field(NAME, raw, key), key)))
+
+
+def _opt_when(raw: Mapping[str, Any], key: str) -> datetime | None:
+    return None if raw.get(key) in (None, "") else _when(raw, key)
+
+
+def quote(body: Any) -> Quote:
+    """``exchange/calculate``'s ``data``; ``ts_release`` missing is ``ts_fixed`` +
+    ``fix_period``."""
+    q = as_mapping(NAME, body, "quote")
+    fixed_at = _when(q, "ts_fixed")
+    period = opt_decimal(NAME, q.get("fix_period"), "fix_period")
+    release = _opt_when(q, "ts_release")
+    if release is None:
+        if period is None:
+            raise BadResponse(NAME, "the quote has neither ts_release nor fix_period")
+        release = utc(fixed_at.timestamp() + float(period))
+    return Quote(
+        sender_amount=to_decimal(NAME, field(NAME, q, "sender_amount"), "sender_amount"),
+        sender_currency=_required(q, "sender_currency").upper(),
+        receiver_amount=to_decimal(NAME, field(NAME, q, "receiver_amount"), "receiver_amount"),
+        receiver_currency=_required(q, "receiver_currency").upper(),
+        price=to_decimal(NAME, field(NAME, q, "price"), "price"),
+        fixed_at=fixed_at,
+        release_at=release,
+        fix_period=None if period is None else int(period),
+        fee_amount=opt_decimal(NAME, q.get("fee_amount"), "fee_amount"),
+        fee_currency=_opt_text(q, "fee_currency"),
+    )
+
+
+def transaction(body: Any) -> Transaction:
+    """A withdrawal's or an exchange's ``data`` (``withdrawal/crypto``,
+    ``exchange/fixed``, ``exchange/now``)."""
+    t = as_mapping(NAME, body, "transaction")
+    sender_amount = t.get("sender_amount", t.get("amount"))
+    return Transaction(
+        id=_required(t, "id"),
+        type=str(t.get("type") or ""),
+        status=_required(t, "status"),
+        sender_amount=to_decimal(NAME, sender_amount, "sender_amount"),
+        sender_currency=_required(t, "sender_currency").upper(),
+        receiver_amount=to_decimal(NAME, field(NAME, t, "receiver_amount"), "receiver_amount"),
+        receiver_currency=_required(t, "receiver_currency").upper(),
+        foreign_id=_opt_text(t, "foreign_id"),
+        fee_amount=opt_decimal(NAME, t.get("fee_amount"), "fee_amount"),
+        fee_currency=_opt_text(t, "fee_currency"),
+        price=opt_decimal(NAME, t.get("price"), "price"),
+    )
+
+
+def futures_rates(body: Any) -> FuturesRates:
+    f = as_mapping(NAME, body, "futures rates")
+    rates: dict[str, dict[Decimal, Decimal]] = {}
+    for pair, tiers in as_mapping(NAME, field(NAME, f, "rates"), "rates").items():
+        rates[str(pair)] = {
+            to_decimal(NAME, amount, "rate amount"): to_decimal(NAME, price, "rate")
+            for amount, price in as_mapping(NAME, tiers, f"rates.{pair}").items()
+        }
+    return FuturesRates(
+        addresses=tuple(
+            address(a) for a in as_list(NAME, field(NAME, f, "addresses"), "addresses")
+        ),
+        fixed_at=_when(f, "ts_fixed"),
+        release_at=_when(f, "ts_release"),
+        rates=rates,
+    )
+
+
+def futures_confirmation(body: Any) -> FuturesConfirmation:
+    f = as_mapping(NAME, body, "futures")
+    return FuturesConfirmation(
+        futures_id=_required(f, "futures_id"),
+        sender_currency=_required(f, "sender_currency").upper(),
+        receiver_currency=_required(f, "receiver_currency").upper(),
+        price=to_decimal(NAME, field(NAME, f, "price"), "price"),
+        address=address(field(NAME, f, "address")),
+        sender_amount=to_decimal(NAME, field(NAME, f, "sender_amount"), "sender_amount"),
+        receiver_amount=to_decimal(NAME, field(NAME, f, "receiver_amount"), "receiver_amount"),
+        fixed_at=_when(f, "ts_fixed"),
+        release_at=_when(f, "ts_release"),
+        fee_amount=opt_decimal(NAME, f.get("fee_amount"), "fee_amount"),
+        fee_currency=_opt_text(f, "fee_currency"),
+    )
+
+
+def invoice(body: Any) -> Invoice:
+    """``invoices/create``'s ``data``. ``foreign_id`` comes back as a number in the
+    document's example (``164``); it is read as text. ``name`` is the title."""
+    i = as_mapping(NAME, body, "invoice")
+    return Invoice(
+        id=_required(i, "id"),
+        url=_required(i, "url"),
+        status=_required(i, "status"),
+        currency=_required(i, "currency").upper(),
+        amount=to_decimal(NAME, field(NAME, i, "amount"), "amount"),
+        foreign_id=_opt_text(i, "foreign_id"),
+        title=_opt_text(i, "name"),
+        sender_currency=_opt_text(i, "sender_currency"),
+        sender_amount=opt_decimal(NAME, i.get("sender_amount"), "sender_amount"),
+        fixed_at=_opt_when(i, "fixed_at"),
+        release_at=_opt_when(i, "release_at"),
+    )

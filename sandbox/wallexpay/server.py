@@ -3,9 +3,12 @@ signing scheme the seed index gives for it.
 
 Served: ``GET /api/v2/ping`` (plain ``OK``, unsigned) and the signed ``POST`` calls
 ``currencies/list``, ``currencies/pairs``, ``currencies/rates``, ``accounts/list`` and
-``addresses/take``. Further signed calls (withdrawals, exchange, futures, invoices) are
-added as more entries of ``signed_routes``: authentication and body decoding happen
-once, in ``_signed``.
+``addresses/take``; the money-moving calls (``withdrawal/crypto``, ``exchange/*``,
+``futures/*``, ``invoices/create``), the settling of transactions and the signed
+callbacks to the merchant's URL are in ``sandbox.wallexpay.payments`` and
+``sandbox.wallexpay.callbacks``. Authentication and body decoding happen once, in
+``_signed``; a background sweep (while the app runs) settles what is due and delivers
+callbacks.
 
 Merchants: ``add_account`` (or ``add_merchant``) creates one with its balances; the
 demo merchant (``DEMO_KEY``/``DEMO_SECRET``, balances ``DEMO_BALANCES``, two addresses
@@ -49,10 +52,13 @@ sells crypto, above it when it buys crypto with fiat.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -62,6 +68,8 @@ from aiohttp import web
 
 from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket, quantize
+from sandbox.wallexpay.callbacks import CallbackSender
+from sandbox.wallexpay.payments import Payments, Transaction
 from sandbox.wire import json_response
 
 PREFIX = "/api/v2"
@@ -145,6 +153,8 @@ class Merchant:
     secret: str
     balances: dict[str, Decimal] = field(default_factory=dict)
     addresses: list[IssuedAddress] = field(default_factory=list)
+    # Where WallexPay posts this merchant's callbacks (set in its back office).
+    callback_url: str | None = None
 
     def balance(self, currency: str) -> Decimal:
         return self.balances.get(currency, Decimal(0))
@@ -159,6 +169,8 @@ class Call:
 
     merchant: Merchant
     params: Mapping[str, Any]
+    remote: str = ""
+    base_url: str = ""
 
 
 SignedHandler = Callable[[Call], Awaitable[web.Response]]
@@ -220,9 +232,14 @@ def as_amount(value: Decimal | str | int) -> Decimal:
 class WallexPaySandbox:
     name = "wallexpay"
 
-    def __init__(self, market: SimulatedMarket) -> None:
+    def __init__(
+        self, market: SimulatedMarket, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.market = market
         self.harness = Harness()
+        self.base_url = ""  # this server's root, learnt from the first request
+        self.payments = Payments(self, monotonic)
+        self._sweeper: asyncio.Task[None] | None = None
         self.merchants: dict[str, Merchant] = {}
         self.currencies = {c.code: c for c in CURRENCIES}
         self.pairs = PAIRS
@@ -282,6 +299,7 @@ class WallexPaySandbox:
             "currencies/rates": self.currency_rates,
             "accounts/list": self.accounts_list,
             "addresses/take": self.addresses_take,
+            **self.payments.routes(),
         }
 
     def app(self) -> web.Application:
@@ -289,7 +307,65 @@ class WallexPaySandbox:
         app.router.add_get(f"{PREFIX}/ping", self.ping)
         for method, handler in self.signed_routes().items():
             app.router.add_post(f"{PREFIX}/{method}", self._signed(handler))
+        app.router.add_get("/invoice/{code}", self.payments.invoice_page)
+        app.router.add_post("/_sandbox/callback-url", self.callback_url_setting)
+        app.on_startup.append(self._start_sweeping)
+        app.on_cleanup.append(self._stop_sweeping)
         return app
+
+    # --- what happens between calls (callbacks, settlement) --------------------------
+    def set_callback_url(self, key: str, url: str | None) -> None:
+        """Where the merchant with this key receives its callbacks (its back office)."""
+        self.merchants[key].callback_url = url
+
+    async def callback_url_setting(self, request: web.Request) -> web.Response:
+        """``POST /_sandbox/callback-url`` ``{"key", "url"}``: the back office's setting
+        for a sandbox in another process. Not part of WallexPay's API."""
+        try:
+            body = json.loads(await request.read())
+            key, url = body["key"], body.get("url")
+        except (ValueError, KeyError, TypeError):
+            return json_response({"error": 'send {"key": …, "url": …}'}, status=400)
+        if key not in self.merchants:
+            return json_response({"error": "no such merchant"}, status=404)
+        self.set_callback_url(key, url)
+        return json_response({"key": key, "url": url})
+
+    def simulate_deposit(
+        self, address: str, amount: str | Decimal, *, double_spend: bool = False
+    ) -> Transaction:
+        return self.payments.simulate_deposit(address, amount, double_spend=double_spend)
+
+    def pay_invoice(self, invoice_id: int) -> None:
+        self.payments.pay_invoice(invoice_id)
+
+    def cancel_withdrawal(self, merchant: Merchant, transaction_id: int) -> None:
+        self.payments.cancel_withdrawal(merchant, transaction_id)
+
+    @property
+    def callbacks(self) -> CallbackSender:
+        return self.payments.callbacks
+
+    async def sweep(self) -> None:
+        """Settle what is due and deliver the callbacks that are due."""
+        self.payments.advance()
+        await self.payments.callbacks.deliver()
+
+    async def _start_sweeping(self, app: web.Application) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="wallexpay-sandbox")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await self.sweep()
+            await asyncio.sleep(0.2)
+
+    async def _stop_sweeping(self, app: web.Application) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        await self.payments.callbacks.close()
 
     # --- authentication ------------------------------------------------------------
     def _signed(self, handler: SignedHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -307,7 +383,10 @@ class WallexPaySandbox:
             if not isinstance(decoded, dict | list):
                 return refused("Bad content format", "bad_content_format", 400)
             params = decoded if isinstance(decoded, dict) else {}
-            return await handler(Call(merchant=merchant_or_error, params=params))
+            base = f"{request.scheme}://{request.host}"
+            self.base_url = self.base_url or base
+            call = Call(merchant_or_error, params, remote=request.remote or "", base_url=base)
+            return await handler(call)
 
         return checked
 
