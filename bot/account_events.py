@@ -141,7 +141,11 @@ class AccountEvents:
             tasks.append(scanner)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # A stream that does not close promptly must not hold up the bot's shutdown.
+            _, stuck = await asyncio.wait(tasks, timeout=10)
+            for task in stuck:
+                log.warning("account events: %s did not stop in time", task.get_name())
         self._watches.clear()
 
     async def _rescan_loop(self) -> None:
