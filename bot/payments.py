@@ -164,8 +164,8 @@ class PaymentService:
             raw = await self._call(
                 calculate(sender.upper(), receiver.upper(), sender_amount=amount)
             )
-        fixed_at = _when(_f(raw, "ts_fixed")) or self.now()
-        release_at = _when(_f(raw, "ts_release"))
+        fixed_at = _when(_f(raw, "fixed_at") or _f(raw, "ts_fixed")) or self.now()
+        release_at = _when(_f(raw, "release_at") or _f(raw, "ts_release"))
         if release_at is None:
             period = _f(raw, "fix_period")
             release_at = datetime.fromtimestamp(fixed_at.timestamp() + float(period or 0), UTC)

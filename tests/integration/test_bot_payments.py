@@ -201,3 +201,55 @@ async def test_the_quote_counts_down_then_offers_a_fresh_one(
         shown["reply_markup"]
     )
     assert not [kind for kind, _ in calls if kind == "fixed"]
+
+
+# --- the strict WallexPay sandbox: what reached it, and the callbacks it sends ---------
+def sandbox_requests(bot: RunningBot, method: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(r.body)
+        for r in bot.stack.servers["wallexpay"].harness.requests
+        if r.path == f"/api/v2/{method}"
+    ]
+
+
+@pytest.fixture
+def real_wallexpay() -> None:
+    if not callable(getattr(WallexPayAccount, "exchange_calculate", None)):
+        pytest.skip("the WallexPay client offers no payment calls yet")
+
+
+async def test_convert_on_the_wallexpay_sandbox(bot: RunningBot, real_wallexpay: None) -> None:
+    user = await merchant(bot)
+    await user.ask("/convert 0.01 BTC USDT")
+    quote = last_with_buttons(bot, user)
+    assert "This rate holds for" in str(quote["text"])
+    [calculated] = sandbox_requests(bot, "exchange/calculate")
+    assert calculated["sender_amount"] == "0.01" and calculated["sender_currency"] == "BTC"
+    assert sandbox_requests(bot, "exchange/fixed") == []
+    done = await press(bot, user, quote, 1)
+    assert "WallexPay accepted the exchange" in done, done
+    [fixed] = sandbox_requests(bot, "exchange/fixed")
+    assert fixed["foreign_id"] and Decimal(fixed["sender_amount"]) == Decimal("0.01")
+    assert fixed["price"]
+
+
+async def test_invoice_paid_by_the_sandbox_reaches_the_merchant(
+    bot: RunningBot, real_wallexpay: None
+) -> None:
+    user = await merchant(bot)
+    url, _ = await money(bot).payments.callback_url(user.user_id)
+    assert url is not None
+    sandbox = bot.stack.servers["wallexpay"]
+    sandbox.set_callback_url(wallexpay.DEMO_KEY, url)  # the merchant's back-office setting
+    reply = await user.ask("/invoice 25 USDT Order 42")
+    found = re.search(r"Invoice (\d+) for 25 USDT", reply)
+    assert found, reply
+    [created] = sandbox_requests(bot, "invoices/create")
+    assert created["amount"] == "25" and created["currency"] == "USDT" and created["foreign_id"]
+    sandbox.pay_invoice(int(found.group(1)))
+    await sandbox.sweep()
+    paid = await bot.stack.telegram.wait_for_message(
+        user.chat_id, predicate=lambda m: "💰" in str(m.get("text")), timeout=10
+    )
+    assert "Invoice “Order 42” is paid: 25 USDT." in str(paid["text"])
+    assert [d.status for d in sandbox.callbacks.deliveries] == [200]

@@ -117,3 +117,32 @@ async def test_a_signed_callback_reaches_the_merchant_once_per_status(bot: Runni
     assert len(bot_messages(bot, user, "deposit of 0.01 BTC")) == 2
     _, heard = await money(bot).payments.callback_url(user.user_id)
     assert heard
+
+
+async def test_a_wallexpay_withdrawal_and_its_callbacks(bot: RunningBot) -> None:
+    from exchanges.wallexpay.account import WallexPayAccount
+
+    from .test_bot_withdrawals import code_messages, confirm_and_get_code, summary
+
+    if not WallexPayAccount.trading.withdraw:
+        pytest.skip("the WallexPay client offers no withdrawals yet")
+    user, url = await wallexpay_user(bot)
+    sandbox = bot.stack.servers["wallexpay"]
+    sandbox.set_callback_url(wallexpay.DEMO_KEY, url)
+    p2sh = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
+    message = await summary(bot, user, f"/withdraw wallexpay BTC 0.01 {p2sh}")
+    code = await confirm_and_get_code(bot, user, message)
+    assert code_messages(bot, user)
+    done = await user.ask(code)
+    assert "WallexPay accepted the withdrawal" in done, done
+    [sent] = [
+        json.loads(r.body)
+        for r in sandbox.harness.requests
+        if r.path == "/api/v2/withdrawal/crypto"
+    ]
+    assert sent["address"] == p2sh and sent["currency"] == "BTC" and sent["foreign_id"]
+    await sandbox.sweep()  # WallexPay sends it to the chain and says so
+    told = await bot.stack.telegram.wait_for_message(
+        user.chat_id, predicate=lambda m: "📤" in str(m.get("text")), timeout=10
+    )
+    assert "WallexPay withdrawal of 0.01 BTC: not yet confirmed." in str(told["text"])
