@@ -47,7 +47,8 @@ def board_text(lang: Lang, board: Board) -> str:
             line += " " + lang("(last seen {time})", time=lang.clock(quote.at))
         lines.append(line)
     if board.moved is not None:
-        lines.append(lang("Moved {pct} since the last board.", pct=pct_text(lang, board.moved)))
+        moved = lang.number(board.moved, 2) + "%"
+        lines.append(lang("Moved {pct} since the last board.", pct=moved))
     lines.append(lang("🕒 {time} UTC", time=lang.clock(board.at)))
     return "\n".join(lines)
 

@@ -6,6 +6,12 @@ over the real Bot API wire format. ``!press N`` presses button N of the last mes
 that has buttons; ``!echo REGEX`` types back what the newest bot message matching REGEX
 says in its first group (a one-time code); pictures are saved to a folder and shown as
 their path.
+
+``!chat group TITLE`` moves the conversation to a group of that title (made on first
+use, with the user as its creator and the bot as an administrator that may pin);
+``!chat channel NAME`` shows the channel @NAME (made on first use, the user its creator,
+the bot an administrator that may post and edit), where the bot posts on its own;
+``!chat private`` comes back to the private chat. Each chat keeps what was shown of it.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ _TAG = re.compile(r"<[^>]+>")
 _PRESS = re.compile(r"^!press\s+(\d+)\s*$")
 _WAIT = re.compile(r"^!wait\s+(\d+(?:\.\d+)?)\s*$")
 _ECHO = re.compile(r"^!echo\s+(.+?)\s*$")
+_CHAT = re.compile(r"^!chat\s+(private|group|channel)(?:\s+(.+?))?\s*$")
 
 
 def render_text(text: str) -> str:
@@ -61,6 +68,8 @@ class TerminalChat:
         self.first_reply_timeout = first_reply_timeout
         self.quiet = quiet
         self._seen: dict[int, tuple[Any, ...]] = {}
+        self._seen_in: dict[int, dict[int, tuple[Any, ...]]] = {user_id: self._seen}
+        self._chats: dict[tuple[str, str], int] = {}
         self.handled = handled
         self.intro: list[str] = []
 
@@ -217,8 +226,11 @@ class TerminalChat:
                 self._print("     (nothing the bot said matches)")
                 return False
             self._print(f"you  {typed}")
-            sent = await self.emu.send_text(self.user_id, typed)
+            sent = await self.emu.send_text(self.user_id, typed, chat_id=self.chat_id)
             return await self._after(f"m:{self.chat_id}:{sent['message_id']}")
+        chat = _CHAT.match(line.strip())
+        if chat:
+            return self.switch_chat(chat.group(1), chat.group(2))
         press = _PRESS.match(line.strip())
         if press:
             target = self._last_with_buttons()
@@ -230,8 +242,35 @@ class TerminalChat:
                 self.user_id, self.chat_id, target["message_id"], index
             )
             return await self._after(f"q:{query_id}")
-        sent = await self.emu.send_text(self.user_id, line)
+        sent = await self.emu.send_text(self.user_id, line, chat_id=self.chat_id)
         return await self._after(f"m:{self.chat_id}:{sent['message_id']}")
+
+    def switch_chat(self, kind: str, name: str | None) -> bool:
+        """``!chat private|group TITLE|channel NAME``: where the next lines go and what is shown."""
+        if kind == "private":
+            chat_id = self.user_id
+        elif not name:
+            self._print(f"     (name the {kind}: !chat {kind} NAME)")
+            return False
+        elif (kind, name) in self._chats:
+            chat_id = self._chats[(kind, name)]
+        elif kind == "group":
+            chat_id = self.emu.add_group(
+                name,
+                creator=self.user_id,
+                bot_rights={"can_pin_messages": True, "can_delete_messages": True},
+            ).id
+        else:
+            username = name.lstrip("@")
+            chat_id = self.emu.add_channel(username, username, creator=self.user_id).id
+        if kind != "private":
+            self._chats[(kind, name or "")] = chat_id
+        self.chat_id = chat_id
+        self._seen = self._seen_in.setdefault(chat_id, {})
+        where = "your private chat" if kind == "private" else f"{kind} {name}"
+        self._print(f"     (now in {where})")
+        self._flush()
+        return True
 
     async def run_script(self, lines: list[str]) -> int:
         """Feed every line; exit status 1 if any line got no reply at all."""

@@ -306,3 +306,31 @@ async def test_a_restart_restores_the_schedule(stack: SandboxStack, tmp_path: Pa
         later = feeds.due_at(1)
         assert later is not None and later > planned + timedelta(hours=2)
     assert Decimal(1)  # keeps Decimal imported for readers of the figures above
+
+
+async def test_the_demo_terminal_acts_in_a_group_and_a_channel(bot: RunningBot) -> None:
+    import io
+
+    from sandbox.terminal import TerminalChat
+
+    emu = bot.stack.telegram
+    people(emu)
+    out = io.StringIO()
+    chat = TerminalChat(emu, ADMIN, out=out, handled=bot.handled.wait)
+    status = await chat.run_script(
+        [
+            "!chat group Demo room",
+            "/feed wallex BTC/TMN 1m pin",
+            "!wait 10",
+            "!chat channel demonews",
+            "!chat private",
+            "/feed @demonews wallex BTC/TMN 1h",
+        ]
+    )
+    await first_board(bot, chat._chats[("channel", "demonews")])
+    status += await chat.run_script(["!chat channel demonews"])
+    text = out.getvalue()
+    assert status == 0, text
+    assert "(now in group Demo room)" in text and "Feed #1 is set in Demo room" in text
+    assert "Feed #2 is set in @demonews" in text
+    assert text.count("📊 Prices") == 2, text
