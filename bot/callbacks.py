@@ -51,6 +51,7 @@ class CallbackNotice:
     currency: str | None = None
     amount: Decimal | None = None
     fee: Decimal | None = None
+    fee_currency: str | None = None
     address: str | None = None
     txid: str | None = None
     foreign_id: str | None = None
@@ -111,8 +112,10 @@ def notice_of(parsed: Mapping[str, Any]) -> CallbackNotice:
     got_currency, got_amount = _money_of(parsed.get("currency_received"))
     fees = parsed.get("fees")
     fee = None
+    fee_currency = _f(parsed, "fee_currency")
     if isinstance(fees, list) and fees:
         fee = sum((_dec(_f(f, "amount")) or Decimal(0) for f in fees), Decimal(0))
+        fee_currency = fee_currency or _f(fees[0], "currency")
     transactions = parsed.get("transactions")
     txid = _f(parsed, "txid")
     if txid is None and isinstance(transactions, list) and transactions:
@@ -131,6 +134,7 @@ def notice_of(parsed: Mapping[str, Any]) -> CallbackNotice:
         currency=_f(parsed, "currency", "sender_currency") or sent_currency,
         amount=_dec(_f(parsed, "amount", "sender_amount")) or sent_amount,
         fee=_dec(_f(parsed, "fee", "fee_amount")) if fee is None else fee,
+        fee_currency=None if fee_currency is None else str(fee_currency).upper(),
         address=None if address is None else str(address),
         txid=None if txid is None else str(txid),
         foreign_id=None if foreign_id is None else str(foreign_id),

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot.config import ConfigError, Settings
 from bot.logs import setup_logging
@@ -97,6 +98,7 @@ async def _demo(script: str | None, flood: bool) -> int:
         ready = asyncio.Event()
 
         async def on_ready(_: object) -> None:
+            await _demo_callbacks(app, stack, user.id)
             ready.set()
 
         bot_task = asyncio.create_task(serve(app, stop, ready=on_ready))
@@ -123,6 +125,25 @@ async def _demo(script: str | None, flood: bool) -> int:
             stop.set()
             await bot_task
         return code
+
+
+async def _demo_callbacks(app: Any, stack: Any, user_id: int) -> None:
+    """The demo merchant's WallexPay back office points its callbacks at this bot (the
+    demo user's URL), and a stand-in customer pays the demo's invoices after 10 s."""
+    from bot.app import services_of
+    from sandbox import wallexpay
+
+    money = services_of(app).money
+    server = stack.servers.get("wallexpay")
+    set_url = getattr(server, "set_callback_url", None)
+    if money is None or not callable(set_url):
+        return
+    url, _ = await money.payments.callback_url(user_id)
+    if url is not None:
+        set_url(wallexpay.DEMO_KEY, url)
+    payments = getattr(server, "payments", None)
+    if payments is not None and hasattr(payments, "auto_pay_after"):
+        payments.auto_pay_after = 10.0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

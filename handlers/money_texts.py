@@ -589,8 +589,9 @@ def callback_text(lang: Lang, n: CallbackNotice) -> str:
         lines.append(
             lang("Received: {amount}", amount=money(lang, n.receiver_amount, n.receiver_currency))
         )
-    if n.fee is not None and n.currency:
-        lines.append(lang("Fee: {fee}", fee=money(lang, n.fee, n.currency)))
+    fee_currency = n.fee_currency or n.currency
+    if n.fee is not None and fee_currency:
+        lines.append(lang("Fee: {fee}", fee=money(lang, n.fee, fee_currency)))
     if n.address:
         lines.append(lang("Address: <code>{address}</code>", address=escape(n.address)))
     if n.txid:
