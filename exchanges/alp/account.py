@@ -44,7 +44,9 @@ Trading choices:
   status in the document: a listed deposit is COMPLETED. Withdraw statuses 10/20 are
   pending, 30 completed, 40 refused (failed), 50 cancelled.
 - No private stream: order fills and deposits are polled (``account_events="poll"``).
-  v1's signed calls are limited to 2 a second per account; the bot polls slower.
+  v1's signed calls are limited to 2 a second per account: a call refused with 429
+  (DRF throttles before the view runs, so nothing was done) is sent again after its
+  ``Retry-After`` (at most 2 s), twice at most, with a fresh nonce.
 
 Choices where the document is silent or contradicts itself:
 - Balances come from v1 ``wallets/``, not v3 ``accounts/balances``: v1's signing is
@@ -90,7 +92,7 @@ import hashlib
 import json
 import logging
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -99,7 +101,7 @@ from urllib.parse import urlencode
 from exchanges.accounts import AccountClient
 from exchanges.alp import auth, parse
 from exchanges.credentials import CredentialField
-from exchanges.errors import AuthenticationError, NotSupported, OrderNotFound
+from exchanges.errors import AuthenticationError, NotSupported, OrderNotFound, RateLimited
 from exchanges.http import HttpReply
 from exchanges.models import (
     AccountCheck,
@@ -131,6 +133,9 @@ V1_OWN_EXCHANGES = "/api/v1/exchanges/own/"
 V1_DEPOSITS = "/api/v1/deposits/"
 V1_WITHDRAWS = "/api/v1/withdraws/"
 FORM = "application/x-www-form-urlencoded"
+# v1 allows 2 signed calls a second per account; a throttled call is waited out.
+THROTTLE_RETRIES = 2
+THROTTLE_WAIT_MAX = 2.0
 
 
 @dataclass(eq=False)
@@ -189,6 +194,8 @@ class AlpAccount(AccountClient):
 
     _turn: _KeyTurn | None = None
     _account_id: int | None = None
+    # How a throttled call waits before it is sent again (tests pass their own).
+    throttle_sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
 
     @property
     def _key(self) -> str:
@@ -227,16 +234,24 @@ class AlpAccount(AccountClient):
             payload = {name: json_text(value) for name, value in json_fields.items()}
             data, content_type = json_body(json_fields), "application/json"
         async with turn.lock:
-            floor = max(int(self.clock() * 1000), turn.last_nonce)
-            nonce = await self.nonces.next_nonce(key, at_least=floor)
-            turn.last_nonce = max(turn.last_nonce, nonce)
-            headers = auth.signed_headers(self.credentials, payload, nonce)
-            if content_type is not None:
-                headers["Content-Type"] = content_type
-            log.debug("alp signed %s %s (nonce %d)", method, path, nonce)
-            return await self.http.request(
-                method, path, params=query, headers=headers, data=data, idempotent=False
-            )
+            for attempt in range(THROTTLE_RETRIES + 1):
+                floor = max(int(self.clock() * 1000), turn.last_nonce)
+                nonce = await self.nonces.next_nonce(key, at_least=floor)
+                turn.last_nonce = max(turn.last_nonce, nonce)
+                headers = auth.signed_headers(self.credentials, payload, nonce)
+                if content_type is not None:
+                    headers["Content-Type"] = content_type
+                log.debug("alp signed %s %s (nonce %d)", method, path, nonce)
+                try:
+                    return await self.http.request(
+                        method, path, params=query, headers=headers, data=data, idempotent=False
+                    )
+                except RateLimited as exc:
+                    # Throttled before it was carried out: safe to send again, later.
+                    if attempt == THROTTLE_RETRIES:
+                        raise
+                    await self.throttle_sleep(min(exc.retry_after or 1.0, THROTTLE_WAIT_MAX))
+        raise AssertionError("unreachable")
 
     async def verify(self) -> AccountCheck:
         """Reads the wallets: harmless, and refused unless key, signature and nonce are right."""

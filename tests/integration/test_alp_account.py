@@ -371,14 +371,44 @@ async def test_documented_rate_limit(serve: Any, sim: SimulatedMarket, clock: Fi
     monotonic = MonotonicStub()
     setup, opened = await _start(serve, AlpSandbox(sim, monotonic=monotonic), clock)
     client = setup.client()
+    waits: list[float] = []
+
+    async def wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    client.throttle_sleep = wait  # type: ignore[method-assign]
     try:
         await client.balances()
         await client.balances()
         with pytest.raises(RateLimited) as raised:
             await client.balances()
         assert raised.value.retry_after == 1.0
+        assert waits == [1.0, 1.0]  # waited out twice, then given up
+        assert len(setup.sandbox.harness.paths()) == 5
         monotonic.now += 1.0
         await client.balances()
+    finally:
+        for c in opened:
+            await c.close()
+
+
+async def test_a_throttled_call_is_sent_again_after_the_wait(
+    serve: Any, sim: SimulatedMarket, clock: FixedClock
+) -> None:
+    monotonic = MonotonicStub()
+    setup, opened = await _start(serve, AlpSandbox(sim, monotonic=monotonic), clock)
+    client = setup.client()
+
+    async def wait(seconds: float) -> None:
+        monotonic.now += seconds
+
+    client.throttle_sleep = wait  # type: ignore[method-assign]
+    try:
+        for _ in range(3):
+            await client.balances()
+        assert len(setup.sandbox.harness.paths()) == 4  # one throttled, sent again
+        nonces = setup.account.nonces
+        assert len(nonces) == 4 and all(a < b for a, b in itertools.pairwise(nonces))
     finally:
         for c in opened:
             await c.close()
