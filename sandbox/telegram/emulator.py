@@ -15,6 +15,7 @@ from typing import Any
 from .bots import BotAccount, RecordedRequest
 from .clock import Clock
 from .entities import find_entities
+from .faults import TelegramFaults
 from .files import StoredFile, Upload
 from .flood import FloodLimits
 from .keyboards import find_button
@@ -110,6 +111,11 @@ class TelegramEmulator:
 
     def _bot(self, token: str | None) -> BotAccount:
         return self._default if token is None else self.world.bot(token)
+
+    @property
+    def faults(self) -> TelegramFaults:
+        """Gateway errors, connection resets and migrated chats on demand (``faults.py``)."""
+        return self._server.faults
 
     @property
     def flood(self) -> FloodLimits:

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from .errors import ApiError, bad_request, not_found, unauthorized
+from .faults import TelegramFaults
 from .files import UPLOAD_MAX_BYTES, Upload
 from .methods import Described, dispatch
 from .params import Params
@@ -72,6 +73,7 @@ class BotApiServer:
     def __init__(self, world: World, install_extra_routes: RouteInstaller | None = None) -> None:
         self.world = world
         self._install_extra = install_extra_routes
+        self.faults = TelegramFaults()
         self._runner: web.AppRunner | None = None
         self.host = ""
         self.port = 0
@@ -108,6 +110,12 @@ class BotApiServer:
             return failure(unauthorized())
         try:
             params = await read_params(request)
+            fault = self.faults.take(request.match_info["method"], params.logged.get("chat_id"))
+            if fault == "reset" and request.transport is not None:
+                request.transport.abort()  # the connection drops; nothing was done
+                return web.Response(status=500)
+            if isinstance(fault, ApiError):
+                raise fault
             result = await dispatch(self.world, bot, request.match_info["method"], params)
         except ApiError as error:
             return failure(error)
