@@ -392,7 +392,8 @@ class BroadcastRecipient(Base):
 class Feed(Base):
     """A price board posted on a schedule in a group or channel (``bot/feeds``).
 
-    ``markets`` is a list of ``[exchange, symbol]`` (the exchange's own symbol).
+    ``markets`` is a list of ``[exchange, symbol, pair]`` (the exchange's own symbol,
+    and the pair as boards show it).
     ``next_at`` is the schedule itself, so a restart resumes it; ``message_id`` and
     ``last_key`` are the pinned message and what it shows (pin mode); ``last_prices``
     the prices of the last post, ``{"exchange:symbol": "price"}`` (on-move mode).

@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30.0
 """A run that failed for a passing reason (network, a 429) is tried again this much later."""
+RELOAD_SECONDS = 30.0
+"""How often the schedule is read again from the database (other replicas' changes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,7 @@ class FeedService:
         self._running: dict[int, asyncio.Task[RunResult]] = {}
         self._changed = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
+        self._reloaded = 0.0
 
     # -- managing feeds -----------------------------------------------------------------------
 
@@ -281,16 +284,29 @@ class FeedService:
         """Load the schedule from the database and run it (a leader duty)."""
         if self._loop is not None:
             return
+        count = await self._reload()
+        self._loop = asyncio.create_task(self._run_loop(), name="feeds")
+        log.info("feeds: %d active feeds scheduled", count)
+
+    async def _reload(self) -> int:
+        """The schedule as the database has it (feeds not being run right now).
+
+        Also how feeds created, paused or resumed by another replica's handlers reach the
+        one running the schedule: it reloads every ``RELOAD_SECONDS``.
+        """
         async with self.db.session() as session:
             views = [view_of(r) for r in await repo.active(session)]
-        self._due.clear()
-        self._markets.clear()
+        active = {v.id for v in views}
+        for feed_id in [f for f in self._due if f not in active and f not in self._running]:
+            self._due.pop(feed_id, None)
+            self._markets.pop(feed_id, None)
         for view in views:
-            self._due[view.id] = view.next_at
+            if view.id not in self._running:
+                self._due[view.id] = view.next_at
             self._markets[view.id] = view.markets
         self._rewatch()
-        self._loop = asyncio.create_task(self._run_loop(), name="feeds")
-        log.info("feeds: %d active feeds scheduled", len(views))
+        self._reloaded = time.monotonic()
+        return len(views)
 
     async def stop(self) -> None:
         loop, self._loop = self._loop, None
@@ -331,6 +347,12 @@ class FeedService:
     async def _run_loop(self) -> None:
         while True:
             self._changed.clear()
+            if time.monotonic() - self._reloaded >= RELOAD_SECONDS:
+                try:
+                    await self._reload()
+                except Exception:  # the database may be away for a moment: keep the plan
+                    log.exception("feeds: reloading the schedule failed")
+                    self._reloaded = time.monotonic()
             now = self.clock()
             self._launch(now)
             waiting = [at for fid, at in self._due.items() if fid not in self._running]
@@ -338,7 +360,7 @@ class FeedService:
             if waiting:
                 delay = max(0.05, (min(waiting) - now).total_seconds())
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(delay, 60.0)):
+                async with asyncio.timeout(min(delay, RELOAD_SECONDS)):
                     await self._changed.wait()
 
     def _launch(self, now: datetime) -> list[asyncio.Task[RunResult]]:
