@@ -19,6 +19,8 @@ import handlers
 from bot.account_events import AccountEvents
 from bot.accounts import AccountService
 from bot.alerts.service import AlertService
+from bot.alerts.wallexpay import NAME as WALLEXPAY
+from bot.alerts.wallexpay import WallexPayRates
 from bot.broadcast import Broadcaster
 from bot.buttons import ButtonService
 from bot.charts import ChartService
@@ -166,6 +168,8 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     )
     services.alerts.wake = services.notifier.wake
     services.alerts.lease = services.notifier.birth_lease
+    services.alerts.rates = WallexPayRates(services.rates)
+    services.streams.add_source(WALLEXPAY, services.alerts.rates.prices)
     services.money.callbacks.wake = services.notifier.wake
     services.trading.wake = services.notifier.wake
     if services.feeds is not None:

@@ -1,6 +1,7 @@
 """Live prices: one supervised task per upstream stream, and polling where there is none.
 
-Wallex (Socket.IO) and Narkasa (websocket) push ticks; ALP and WEX are polled. The
+Wallex (Socket.IO) and Narkasa (websocket) push ticks; ALP and WEX are polled, and so
+are price sources that are not exchanges (WallexPay's rates, ``add_source``). The
 supervisor subscribes only to the markets some alert or feed needs (``want``), adds and
 drops subscriptions as that set changes, reconnects a dropped stream with exponential
 backoff and jitter, and re-subscribes. A stream that stays open but goes silent for
@@ -24,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.market import MarketService
@@ -34,6 +36,8 @@ from exchanges.streams import MarketStream
 log = logging.getLogger(__name__)
 
 TickSink = Callable[[Tick], Awaitable[None]]
+PriceSource = Callable[[set[str]], Awaitable[Mapping[str, Decimal]]]
+"""Current prices of the given symbols (those it has); raises ``ExchangeError`` when none."""
 GapSink = Callable[[str, float, float], Awaitable[None]]
 Market = tuple[str, str]
 
@@ -66,6 +70,13 @@ class StreamHealth:
     subscribed: int = 0
     polling: bool = False
     poll_interval: float | None = None
+    on_change: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Every change is announced, so waiters (``StreamSupervisor.wait_for``) need no polling.
+        object.__setattr__(self, name, value)
+        if name != "on_change" and self.on_change is not None:
+            self.on_change()
 
     def as_dict(self) -> dict[str, Any]:
         def when(t: float | None) -> str | None:
@@ -114,11 +125,34 @@ class StreamSupervisor:
         self.backoff = backoff or Backoff()
         self.poll = poll or PollPolicy()
         self.clock = clock
-        self._exchanges: dict[str, _Exchange] = {
-            name: _Exchange(name) for name in {*self.streams, *market.names}
-        }
+        self._health_changed = asyncio.Event()
+        self._exchanges: dict[str, _Exchange] = {}
+        for name in {*self.streams, *market.names}:
+            self._track(name)
+        self._sources: dict[str, PriceSource] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+
+    def add_source(self, name: str, prices: PriceSource) -> None:
+        """Poll ``prices`` for the symbols of ``name`` that are wanted, like an exchange
+        without a stream (call before ``start``)."""
+        if self._tasks:
+            raise RuntimeError("add sources before starting")
+        self._sources[name] = prices
+        if name not in self._exchanges:
+            self._track(name)
+
+    def _track(self, name: str) -> None:
+        ex = self._exchanges[name] = _Exchange(name)
+        ex.health.on_change = self._health_changed.set
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until ``predicate()`` holds, re-checked whenever a stream's health changes
+        (state, subscriptions, polling); TimeoutError after ``timeout`` seconds."""
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self._health_changed.clear()
+                await self._health_changed.wait()
 
     # --- what to watch -------------------------------------------------------------
     def want(self, markets: Iterable[Market]) -> None:
@@ -303,6 +337,9 @@ class StreamSupervisor:
             await self._pause(interval, ex.poll_changed)
 
     async def _poll_once(self, ex: _Exchange, symbols: set[str]) -> bool:
+        source = self._sources.get(ex.name)
+        if source is not None:
+            return await self._poll_source(ex, source, symbols)
         client = self.market.client(ex.name)
         markets = await client.markets()
         found = [markets[s] for s in sorted(symbols) if s in markets]
@@ -334,4 +371,27 @@ class StreamSupervisor:
             first = next(t for t in tickers if isinstance(t, BaseException))
             if isinstance(first, ExchangeError):
                 raise first
+        return moved
+
+    async def _poll_source(self, ex: _Exchange, source: PriceSource, symbols: set[str]) -> bool:
+        prices = await source(set(symbols))
+        moved = False
+        now = self.clock()
+        for symbol in sorted(prices):
+            if symbol not in symbols:
+                continue
+            price = prices[symbol]
+            if ex.last_polled.get(symbol) != price:
+                moved = True
+                ex.last_polled[symbol] = price
+            await self._deliver(
+                Tick(
+                    exchange=ex.name,
+                    symbol=symbol,
+                    price=price,
+                    time=datetime.fromtimestamp(now, UTC),
+                    source="poll",
+                )
+            )
+        ex.health.last_event_at = now
         return moved

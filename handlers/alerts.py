@@ -31,7 +31,7 @@ async def create_alert(update: Update, context: BotContext) -> None:
     if len(args) < 3:
         raise UsageError("alert", "I need an exchange, a symbol and a condition.")
     exchange, symbol = args[0].lower(), args[1]
-    context.services.market.client(exchange)
+    context.services.alerts.check_exchange(exchange)
     if not looks_like_symbol(symbol):
         raise UsageError("alert", "“{symbol}” is not a market symbol.", symbol=symbol)
     request = parse_alert(args[2:], datetime.now(UTC))

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +25,8 @@ from sqlalchemy import case, func, select, update
 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.model import AlertRule, Firing, Kind
+from bot.alerts.wallexpay import NAME as WALLEXPAY
+from bot.alerts.wallexpay import WallexPayRates
 from bot.buttons import ButtonService
 from bot.chats import ChatPreferences
 from bot.errors import BotError
@@ -207,6 +209,8 @@ class AlertService:
         (``Notifier.birth_lease``); without one the notifier reads them back."""
         self.buttons: ButtonService | None = None
         self.watch: Callable[[set[tuple[str, str]]], None] = lambda markets: None
+        self.rates: WallexPayRates | None = None
+        """WallexPay's rates as an alert source (``bot/alerts/wallexpay.py``), if wired."""
         self._marks: dict[tuple[str, str], tuple[Decimal, float]] = {}
         self._dirty: set[tuple[str, str]] = set()
         self._fire_lock = asyncio.Lock()
@@ -277,8 +281,7 @@ class AlertService:
     ) -> Created:
         """Store a new alert; ``arm=False`` leaves arming to ``arm()`` (after the reply is out,
         so a condition already met does not fire before the user read "alert set")."""
-        client, market = await self.market.market(exchange, symbol_text)
-        ticker = await self.market.ticker(client.name, market.symbol)
+        market, current = await self._market_now(exchange, symbol_text)
         async with self.db.session() as session:
             count = await session.scalar(
                 select(func.count(Alert.id)).where(
@@ -290,7 +293,7 @@ class AlertService:
             row = Alert(
                 user_id=user_id,
                 chat_id=chat_id,
-                exchange=client.name,
+                exchange=market.exchange,
                 symbol=market.symbol,
                 pair=market.pair,
                 kind=request.kind.value,
@@ -299,7 +302,7 @@ class AlertService:
                 window_s=request.window,
                 repeat_every_s=request.repeat_every,
                 until=request.until,
-                reference_price=str(ticker.last),
+                reference_price=str(current),
                 state=ACTIVE,
                 fire_count=0,
             )
@@ -312,7 +315,20 @@ class AlertService:
             self.engine.add(rule)
             self._publish_markets()
         log.info("alert %s created (%s %s %s)", view.id, view.exchange, view.symbol, view.kind)
-        return Created(view, market, ticker.last)
+        return Created(view, market, current)
+
+    def check_exchange(self, exchange: str) -> None:
+        """Raise ``UnknownExchange`` unless alerts can watch ``exchange``."""
+        if exchange == WALLEXPAY and self.rates is not None:
+            return
+        self.market.client(exchange)
+
+    async def _market_now(self, exchange: str, symbol_text: str) -> tuple[Market, Decimal]:
+        if exchange == WALLEXPAY and self.rates is not None:
+            return await self.rates.market(symbol_text)
+        client, market = await self.market.market(exchange, symbol_text)
+        ticker = await self.market.ticker(client.name, market.symbol)
+        return market, ticker.last
 
     async def arm(self, alert_id: int) -> None:
         async with self.db.session() as session:
@@ -455,6 +471,12 @@ class AlertService:
                     item = FiredAlert(view_of(row), firing)
                     fired.append(item)
                     text, buttons = self.render(langs[row.chat_id], item)
+                    if row.exchange == WALLEXPAY:  # rates only: nothing to chart
+                        buttons = [
+                            kept
+                            for r in buttons
+                            if (kept := [b for b in r if b["action"] != "alert_chart"])
+                        ]
                     if self.buttons is not None and buttons:
                         flat = [b for r in buttons for b in r]
                         tokens = iter(
@@ -530,21 +552,8 @@ class AlertService:
     async def _recover_market(self, exchange: str, symbol: str, since: float, until: float) -> None:
         points: list[tuple[float, Decimal]] = []
         try:
-            client = self.market.client(exchange)
-            markets = await client.markets()
-            market = markets.get(symbol)
-            if market is None:
-                return
-            intervals = client.capabilities.candle_intervals
-            sized = sorted((s, i) for i in intervals if (s := interval_seconds(i)) is not None)
-            if sized and until - since > 1:
-                seconds, interval = sized[0]
-                count = min(RECOVERY_CANDLES, math.ceil((until - since) / seconds) + 1)
-                candles = await self.market.candles(exchange, market, interval, count)
-                points = candle_ticks(candles, since, until)
-            ticker = await self.market.ticker(exchange, symbol)
-            points.append((max(until, since), ticker.last))
-        except ExchangeError as exc:
+            await self._look_back(points, exchange, symbol, since, until)
+        except (ExchangeError, BotError) as exc:
             log.warning("could not look back over %s %s: %s", exchange, symbol, type(exc).__name__)
         firings: list[Firing] = []
         for at, price in sorted(points, key=lambda p: p[0]):
@@ -557,6 +566,36 @@ class AlertService:
                 symbol,
             )
             await self.fire(firings)
+
+    async def _look_back(
+        self,
+        points: MutableSequence[tuple[float, Decimal]],
+        exchange: str,
+        symbol: str,
+        since: float,
+        until: float,
+    ) -> None:
+        """Add to ``points`` the prices of ``symbol`` from ``since`` to ``until``: candles
+        where the exchange has them, then its price now."""
+        if exchange == WALLEXPAY:
+            # Rates only, no history: what is true now is all there is to catch up on.
+            if self.rates is not None:
+                points.append((max(until, since), await self.rates.price(symbol)))
+            return
+        client = self.market.client(exchange)
+        markets = await client.markets()
+        market = markets.get(symbol)
+        if market is None:
+            return
+        intervals = client.capabilities.candle_intervals
+        sized = sorted((s, i) for i in intervals if (s := interval_seconds(i)) is not None)
+        if sized and until - since > 1:
+            seconds, interval = sized[0]
+            count = min(RECOVERY_CANDLES, math.ceil((until - since) / seconds) + 1)
+            candles = await self.market.candles(exchange, market, interval, count)
+            points.extend(candle_ticks(candles, since, until))
+        ticker = await self.market.ticker(exchange, symbol)
+        points.append((max(until, since), ticker.last))
 
     # --- marks ------------------------------------------------------------------------------
     async def _upsert_mark(

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bot.app import services_of
 from sandbox.runner import SandboxStack
 from sandbox.telegram import ManualClock
 
@@ -199,3 +200,67 @@ async def test_price_falls_back_to_the_last_streamed_price_marked_stale(bot: Run
     finally:
         wallex.harness.faults.clear()  # type: ignore[attr-defined]
     assert "BTC/TMN on Wallex" in text and "Stale: Wallex is not answering" in text
+
+
+def rate_fired(m: dict[str, Any]) -> bool:
+    return bool(m.get("from_bot")) and "on WallexPay: above" in str(m.get("text", ""))
+
+
+async def test_a_wallexpay_rate_alert_fires_from_polling_without_a_chart_button(
+    bot: RunningBot,
+) -> None:
+    user = bot.user()
+    stack = bot.stack
+    wallexpay = stack.servers["wallexpay"]
+    probe = await user.ask("/alert wallexpay BTC/USDT above 1000000000")
+    assert "BTC/USDT on WallexPay" in probe and "Price now:" in probe
+    now = Decimal(probe.split("Price now: ", 1)[1].split(" ", 1)[0].replace(",", ""))
+    level = (now * Decimal("1.01")).quantize(Decimal("0.01"))
+    created = await user.ask(f"/alert wallexpay btc-usdt above {level}")
+    assert "is set" in created and "USDT" in created
+    rate_calls = [r for r in wallexpay.harness.requests if r.path.endswith("/currencies/rates")]  # type: ignore[attr-defined]
+    assert rate_calls and all(r.headers.get("X-Processing-Signature") for r in rate_calls)
+    assert not any(rate_fired(m) for m in stack.telegram.transcript(user.chat_id))
+    stack.market.shift("BTC", 3)  # the rate follows the market; the poller sees it
+    message = await stack.telegram.wait_for_message(user.chat_id, predicate=rate_fired, timeout=30)
+    assert "BTC/USDT on WallexPay: above" in message["text"] and "USDT at" in message["text"]
+    labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Re-arm", "Delete"]  # rates only: nothing to chart
+    await user.ask("/help")
+    assert sum(1 for m in stack.telegram.transcript(user.chat_id) if rate_fired(m)) == 1
+    health = services_of(bot.app).streams.health()["wallexpay"]
+    assert health["polling"] is True
+
+
+async def test_a_wallexpay_alert_without_the_operators_key_gets_a_sentence(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    async with running_bot(
+        stack,
+        tmp_path / "nokey.db",
+        wallexpay_processing_key=None,
+        wallexpay_processing_secret=None,
+    ) as bot:
+        user = bot.user()
+        answer = await user.ask("/alert wallexpay BTC/USDT above 100000")
+        assert "WallexPay rates are not set up on this bot" in answer
+        assert "WALLEXPAY_PROCESSING_KEY" in answer
+        assert "You have no alerts" in await user.ask("/alerts")
+
+
+async def test_a_wallexpay_alert_crossed_while_the_bot_was_down_fires_once_after_restart(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    db = tmp_path / "rates-restart.db"
+    async with running_bot(stack, db) as bot:
+        user = bot.user()
+        probe = await user.ask("/alert wallexpay BTC/USDT below 1")
+        now = Decimal(probe.split("Price now: ", 1)[1].split(" ", 1)[0].replace(",", ""))
+        level = (now * Decimal("1.01")).quantize(Decimal("0.01"))
+        assert "is set" in await user.ask(f"/alert wallexpay BTC/USDT above {level}")
+    stack.market.shift("BTC", 3)  # crosses while no bot is running
+    async with running_bot(stack, db) as bot:
+        user = bot.user()
+        await stack.telegram.wait_for_message(user.chat_id, predicate=rate_fired, timeout=30)
+        await user.ask("/help")
+    assert sum(1 for m in stack.telegram.transcript(1001) if rate_fired(m)) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from bot.health import Health
 from bot.market import MarketService
 from bot.streams import Backoff, PollPolicy, StreamSupervisor
+from exchanges.errors import ExchangeError
 from exchanges.models import Tick
 from exchanges.registry import build_market_clients, stream_factories
 from sandbox.runner import SandboxStack
@@ -37,12 +38,11 @@ class Collector:
                     return tick
 
 
-async def until_true(check: object, timeout: float = 10.0) -> None:
-    """Wait for a condition that changes on the event loop, checking after each turn."""
-    async with asyncio.timeout(timeout):
-        while not check():  # type: ignore[operator]
-            await asyncio.sleep(0)
-            await asyncio.sleep(0.01)
+async def wallex_subscribed(stack: SandboxStack, check: Callable[[list[set[str]]], bool]) -> None:
+    """Wait until the Wallex sandbox's subscriptions (one set per client) satisfy ``check``;
+    re-checked by the sandbox on every (un)subscription and (dis)connection."""
+    socket = stack.servers["wallex"].socket  # type: ignore[attr-defined]
+    await socket.wait_for(lambda: check(list(socket.subscriptions.values())), timeout=10)
 
 
 @pytest.fixture
@@ -82,16 +82,14 @@ async def test_wallex_ticks_arrive_and_subscriptions_follow_the_wanted_set(setup
     stack, supervisor, collector = setup
     wallex = stack.servers["wallex"]
     supervisor.want({("wallex", "BTCTMN")})
-    await until_true(lambda: any("BTCTMN@trade" in c for c in wallex.subscriptions().values()))
+    await wallex_subscribed(stack, lambda subs: any("BTCTMN@trade" in c for c in subs))
     emitted = await wallex.push("BTCTMN")
     tick = await collector.next(exchange="wallex", source="stream")
     prices = {Decimal(str(e.payload.get("price") or e.payload.get("lastPrice"))) for e in emitted}
     assert tick.symbol == "BTCTMN" and tick.price in prices
     supervisor.want({("wallex", "ETHTMN")})
-    await until_true(
-        lambda: any(
-            "ETHTMN@trade" in c and "BTCTMN@trade" not in c for c in wallex.subscriptions().values()
-        )
+    await wallex_subscribed(
+        stack, lambda subs: any("ETHTMN@trade" in c and "BTCTMN@trade" not in c for c in subs)
     )
     assert supervisor.health()["wallex"]["state"] == "live"
 
@@ -100,11 +98,11 @@ async def test_a_dropped_stream_reconnects_resubscribes_and_reports_the_gap(setu
     stack, supervisor, collector = setup
     wallex = stack.servers["wallex"]
     supervisor.want({("wallex", "BTCTMN")})
-    await until_true(lambda: any("BTCTMN@trade" in c for c in wallex.subscriptions().values()))
+    await wallex_subscribed(stack, lambda subs: any("BTCTMN@trade" in c for c in subs))
     await wallex.drop_connections()
     exchange, since, until = await asyncio.wait_for(collector.gaps.get(), 10)
     assert exchange == "wallex" and since <= until
-    await until_true(lambda: any("BTCTMN@trade" in c for c in wallex.subscriptions().values()))
+    await wallex_subscribed(stack, lambda subs: any("BTCTMN@trade" in c for c in subs))
     assert supervisor.health()["wallex"]["reconnects"] >= 1
     await wallex.push("BTCTMN")
     assert (await collector.next(exchange="wallex", source="stream")).symbol == "BTCTMN"
@@ -114,14 +112,14 @@ async def test_a_silent_stream_is_covered_by_polling(setup) -> None:  # type: ig
     stack, supervisor, collector = setup
     narkasa = stack.servers["narkasa"]
     supervisor.want({("narkasa", "BTCTRY")})
-    await until_true(lambda: supervisor.health()["narkasa"]["state"] == "live")
+    await supervisor.wait_for(lambda: supervisor.health()["narkasa"]["state"] == "live")
     narkasa.silent = True
     tick = await collector.next(exchange="narkasa", source="poll", timeout=15)
     assert tick.symbol == "BTCTRY" and tick.price > 0
     assert supervisor.health()["narkasa"]["state"] in ("silent", "down", "connecting", "live")
     narkasa.silent = False
     await narkasa.push("BTCTRY")
-    await until_true(lambda: supervisor.health()["narkasa"]["state"] == "live", timeout=15)
+    await supervisor.wait_for(lambda: supervisor.health()["narkasa"]["state"] == "live", 15)
 
 
 async def test_exchanges_without_a_stream_are_polled_adaptively(setup) -> None:  # type: ignore[no-untyped-def]
@@ -131,6 +129,48 @@ async def test_exchanges_without_a_stream_are_polled_adaptively(setup) -> None: 
     wex = await collector.next(exchange="wex", source="poll")
     assert alp.symbol == "BTC_USDT" and wex.symbol == "btc_usd"
     # The simulated market stands still (frozen clock): the poller slows down.
-    await until_true(lambda: (supervisor.health()["alp"]["poll_interval"] or 0) > 0.1)
+    await supervisor.wait_for(lambda: (supervisor.health()["alp"]["poll_interval"] or 0) > 0.1)
     supervisor.want(set())
-    await until_true(lambda: not supervisor.health()["alp"]["polling"])
+    await supervisor.wait_for(lambda: not supervisor.health()["alp"]["polling"])
+
+
+async def test_a_price_source_is_polled_adaptively_and_backs_off_when_it_fails() -> None:
+    """A source that is not an exchange (WallexPay's rates): polled like one."""
+    prices = {"BTC-USDT": Decimal("86600.02")}
+    calls: list[set[str]] = []
+    failing = False
+
+    async def source(symbols: set[str]) -> dict[str, Decimal]:
+        calls.append(set(symbols))
+        if failing:
+            raise ExchangeError("rates", "down")
+        return {s: prices[s] for s in symbols if s in prices}
+
+    collector = Collector()
+    market = MarketService({}, Health())
+    supervisor = StreamSupervisor({}, market, collector.sink, poll=PollPolicy(0.05, 0.2))
+    supervisor.add_source("rates", source)
+    await supervisor.start()
+    try:
+        with pytest.raises(RuntimeError):
+            supervisor.add_source("late", source)
+        supervisor.want({("rates", "BTC-USDT"), ("rates", "NOPE-USDT")})
+        tick = await collector.next(exchange="rates", source="poll")
+        assert (tick.symbol, tick.price) == ("BTC-USDT", Decimal("86600.02"))
+        assert calls[0] == {"BTC-USDT", "NOPE-USDT"}
+        # Standing still: the interval grows towards the slowest.
+        await supervisor.wait_for(
+            lambda: (supervisor.health()["rates"]["poll_interval"] or 0) > 0.05
+        )
+        failing = True
+        await supervisor.wait_for(lambda: supervisor.health()["rates"]["last_error"] is not None)
+        assert "down" in str(supervisor.health()["rates"]["last_error"])
+        failing = False
+        prices["BTC-USDT"] = Decimal("90000.00")
+        moved = await collector.next(exchange="rates", source="poll")
+        while moved.price != Decimal("90000.00"):
+            moved = await collector.next(exchange="rates", source="poll")
+        supervisor.want(set())
+        await supervisor.wait_for(lambda: not supervisor.health()["rates"]["polling"])
+    finally:
+        await supervisor.stop()

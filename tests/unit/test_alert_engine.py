@@ -777,3 +777,15 @@ def run_against_naive(ops: list[tuple[object, ...]]) -> None:
         assert engine.markets() == naive.markets()
         for rid in range(13):
             assert engine.get(rid) == naive.get(rid)
+
+
+def test_wallexpay_pairs_are_read_in_any_spelling_and_rounded_as_rates_show() -> None:
+    from bot.alerts.wallexpay import rounded, split_symbol, symbol_of
+
+    assert split_symbol("btc/usdt") == ("BTC", "USDT")
+    assert split_symbol("BTC-USDT") == split_symbol("BTC_USDT") == ("BTC", "USDT")
+    assert split_symbol("BTCUSDT") is None  # joined: looked up among the offered pairs
+    assert symbol_of("btc", "usdt") == "BTC-USDT"
+    assert rounded(Decimal("86600.01782032")) == Decimal("86600.02")
+    assert rounded(Decimal("1.23456789")) == Decimal("1.2346")
+    assert rounded(Decimal("0.0000123456789")) == Decimal("0.00001235")
