@@ -236,15 +236,23 @@ class FeedService:
         self._unschedule([feed_id])
         return view
 
-    async def chat_lost(self, chat_id: int, reason: str) -> list[FeedView]:
-        """The bot may not post in the chat any more: pause its feeds, tell their creators."""
+    async def chat_lost(self, chat_id: int, reason: str, only: int | None = None) -> list[FeedView]:
+        """The bot may not post in the chat any more: pause its feeds (or just feed
+        ``only``, when only it cannot go on: a pinned board without the right to pin),
+        and tell their creators."""
         async with self.db.session() as session:
-            creators = {f.creator_id for f in await repo.active_in_chat(session, chat_id)}
+            creators = {
+                f.creator_id
+                for f in await repo.active_in_chat(session, chat_id)
+                if only is None or f.id == only
+            }
         if not creators:
             return []
         langs = {c: await self.chats.language(c, None) for c in creators}
         async with self.db.session() as session:
-            paused = [view_of(f) for f in await repo.pause_chat(session, chat_id, reason)]
+            paused = [
+                view_of(f) for f in await repo.pause_chat(session, chat_id, reason, only=only)
+            ]
             stamp = int(time.time() * 1000)
             for creator in sorted({v.creator_id for v in paused}):
                 theirs = [v for v in paused if v.creator_id == creator]
@@ -495,7 +503,8 @@ class FeedService:
                 log.warning("feeds: feed #%d refused by Telegram: %s", feed_id, error)
                 await self._record(feed_id, next_at)
                 return RunResult(failed=1)
-            paused = await self.chat_lost(view.chat_id, reason)
+            only = feed_id if reason == model.REASON_NO_PIN else None
+            paused = await self.chat_lost(view.chat_id, reason, only)
             return RunResult(paused=len(paused))
         except NetworkError as error:  # TimedOut too: tried again shortly
             log.info("feeds: feed #%d: %s; tried again shortly", feed_id, error)
@@ -514,7 +523,7 @@ class FeedService:
         if feed_id in self._due:
             self._due[feed_id] = next_at
         if how == "no_pin":
-            paused = await self.chat_lost(view.chat_id, model.REASON_NO_PIN)
+            paused = await self.chat_lost(view.chat_id, model.REASON_NO_PIN, feed_id)
             return RunResult(posted=1, paused=len(paused))
         if how == "edited":
             return RunResult(edited=1)

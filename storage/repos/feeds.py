@@ -72,9 +72,11 @@ async def set_state(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def pause_chat(session: AsyncSession, chat_id: int, reason: str) -> list[Feed]:
-    """Every active feed of the chat becomes paused; returns them as they were."""
-    feeds = list(await active_in_chat(session, chat_id))
+async def pause_chat(
+    session: AsyncSession, chat_id: int, reason: str, *, only: int | None = None
+) -> list[Feed]:
+    """Every active feed of the chat (or just feed ``only``) becomes paused; returns them."""
+    feeds = [f for f in await active_in_chat(session, chat_id) if only is None or f.id == only]
     for feed in feeds:
         feed.state = PAUSED
         feed.paused_reason = reason

@@ -334,3 +334,29 @@ async def test_the_demo_terminal_acts_in_a_group_and_a_channel(bot: RunningBot) 
     assert "(now in group Demo room)" in text and "Feed #1 is set in Demo room" in text
     assert "Feed #2 is set in @demonews" in text
     assert text.count("📊 Prices") == 2, text
+
+
+async def test_a_pinned_board_without_the_right_to_pin_pauses_only_that_feed(
+    bot: RunningBot,
+) -> None:
+    emu, stack = bot.stack.telegram, bot.stack
+    people(emu)
+    group = emu.add_group(
+        "Pins", admins=[ADMIN], bot_rights={"can_pin_messages": True, "can_delete_messages": True}
+    ).id
+    assert "Feed #1" in await say(bot, ADMIN, group, "/feed wallex BTC/TMN 1m pin")
+    pinned = await first_board(bot, group)
+    assert "Feed #2" in await say(bot, ADMIN, group, "/feed narkasa BTCTRY 1h")
+    await until(lambda: len(boards(emu, group)) == 2)
+    emu.set_bot_rights(group, by_user_id=ADMIN, can_delete_messages=True)  # no more pins
+    emu.delete_message(ADMIN, group, pinned["message_id"])
+    await moved_price(stack, bot, 2)
+    feeds = feeds_of(bot)
+    result = await feeds.run_due(datetime.now(UTC) + timedelta(minutes=1))
+    assert result.paused == 1
+    told = await emu.wait_for_message(
+        ADMIN, predicate=lambda m: "may not pin" in str(m.get("text")), timeout=15
+    )
+    assert "“Pin messages”" in told["text"] and "#1" in told["text"]
+    assert (await feeds.get(1)).paused_reason == "no_pin"
+    assert (await feeds.get(2)).state == "active"
