@@ -92,6 +92,7 @@ def build_services(settings: Settings) -> Services:
     alerts.watch = wants.part("alerts")
     feeds = FeedService(db, FeedQuotes(market, last_prices), chats, handlers.feed_texts)
     feeds.watch = wants.part("feeds")
+    health.sections["feeds"] = feeds.health
     buttons = ButtonService(db)
     alerts.buttons = buttons
     health.sections["streams"] = streams.health

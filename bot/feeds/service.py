@@ -330,6 +330,20 @@ class FeedService:
             await asyncio.gather(*running, return_exceptions=True)
         self._running.clear()
 
+    def health(self) -> dict[str, int]:
+        """For ``/healthz``: feeds scheduled here, and what their runs did since start."""
+        t = self.totals
+        return {
+            "scheduled": len(self._due),
+            "posted": t.posted,
+            "edited": t.edited,
+            "unchanged": t.unchanged,
+            "not_moved": t.not_moved,
+            "paused": t.paused,
+            "retried": t.retried,
+            "failed": t.failed,
+        }
+
     def due_at(self, feed_id: int) -> datetime | None:
         """When the scheduler will next run this feed (None: not scheduled)."""
         return self._due.get(feed_id)
