@@ -3,10 +3,12 @@
 WallexPay calls the URL a merchant configured whenever a transaction of theirs
 changes state (deposits, withdrawals, exchanges, invoices). The path's token says
 which merchant it is about, hence whose secret must verify the signature
-(the request signing of ``exchanges/wallexpay/auth.py``, over the raw body, and the
+(``exchanges/wallexpay/callbacks.py``: the request signing over the raw body, and the
 key header must be this merchant's): the token alone proves nothing, the signature
-does. Unknown token, no key, a wrong key or a bad signature → 403, logged with the
-reason and the token's first characters only, never a header or the body.
+does. The body is read here in the CoinsPaid shape WallexPay mirrors, keeping what the
+merchant wants to hear (fees with their currency, what arrived after conversion).
+Unknown token, no key, a wrong key or a bad signature → 403, logged with the reason
+and the token's first characters only, never a header or the body.
 
 A valid callback becomes one message to the merchant through the outbox, written in
 the same transaction as the state it changes (the withdrawal's or the invoice's),
@@ -16,7 +18,6 @@ hears 200, and the merchant hears each state exactly once.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -31,7 +32,7 @@ from bot.accounts import AccountService, NotConnected, StoredSecretUnreadable
 from bot.chats import ChatPreferences
 from bot.i18n import Lang
 from exchanges.credentials import Credentials
-from exchanges.wallexpay import auth
+from exchanges.wallexpay import callbacks as wire
 from storage.db import Database
 from storage.repos import merchants, outbox
 from storage.repos import withdrawals as transfers
@@ -79,13 +80,11 @@ def _dec(value: Any) -> Decimal | None:
 
 def signed_by(credentials: Credentials, body: bytes, headers: Mapping[str, str]) -> bool:
     """The callback names this merchant's key and is signed with its secret (the same
-    headers and HMAC-SHA512 over the raw body as a request, ``exchanges/wallexpay/auth``)."""
-    key = headers.get(auth.KEY_HEADER, "")
-    signature = headers.get(auth.SIGNATURE_HEADER, "")
-    if not key or not signature or not credentials.key:
+    headers and HMAC-SHA512 over the raw body as a request): ``exchanges/wallexpay/
+    callbacks.verify``, constant-time."""
+    if not credentials.key:
         return False
-    same_key = hmac.compare_digest(key.encode(), credentials.key.encode())
-    return auth.verify(credentials.secret, body, signature) and same_key
+    return wire.verify(credentials.secret, credentials.key, body, headers)
 
 
 def parse_body(body: bytes) -> Mapping[str, Any]:
