@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_UP, Decimal
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from bot.accounts import AccountService
@@ -33,7 +34,13 @@ from bot.errors import BotError
 from bot.i18n import Lang
 from bot.market import MarketService
 from exchanges.accounts import AccountClient
-from exchanges.errors import ExchangeError, NetworkError, NotSupported, OrderNotFound
+from exchanges.errors import (
+    ExchangeError,
+    NetworkError,
+    NotSupported,
+    OrderNotFound,
+    RateLimited,
+)
 from exchanges.models import (
     Fee,
     Market,
@@ -60,6 +67,8 @@ KINDS = (ORDER, CANCEL)
 BOOK_DEPTH = 50
 # How much earlier than our Confirm an exchange's clock may stamp the order.
 CLOCK_SLACK = timedelta(seconds=30)
+RATE_RETRIES = 2
+MAX_RATE_WAIT = 3.0
 
 
 # --- what the user can fix ------------------------------------------------------------
@@ -348,8 +357,17 @@ class TradingService:
         cls = self.accounts.factories.get(exchange)
         return cls[0].trading if cls is not None else TradingCapabilities()
 
-    async def _call(self, exchange: str, work: Awaitable[T]) -> T:
-        return await self.accounts.call(exchange, work)
+    async def _call(self, exchange: str, make: Callable[[], Awaitable[T]]) -> T:
+        """One signed call; refused for the rate (ALP: 2 calls a second per account, and
+        a 429 means nothing was done) it is made again after the wait asked, twice at most."""
+        for attempt in range(RATE_RETRIES + 1):
+            try:
+                return await self.accounts.call(exchange, make())
+            except RateLimited as exc:
+                if attempt == RATE_RETRIES:
+                    raise
+                await asyncio.sleep(min(exc.retry_after or 1.0, MAX_RATE_WAIT))
+        raise AssertionError("unreachable")
 
     # --- /buy, /sell --------------------------------------------------------------------
     async def preview(
@@ -369,16 +387,16 @@ class TradingService:
         _, market = await self.market.market(exchange, symbol)
         if not market.active:
             raise MarketNotTrading(market)
-        if self.on_order is not None:
-            # The owner is trading now: the account's events are watched from here on,
-            # so a private stream is up before the order it would report on.
+        if self.on_order is not None and caps.account_events == "stream":
+            # The owner is trading now: the account's private stream is started from
+            # here on, so it is listening before the order it would report on.
             self.on_order(user_id, exchange)
         book = None
         if price is None:
             book = await self.market.order_book(exchange, market.symbol, BOOK_DEPTH)
         async with self.accounts.session(user_id, exchange) as client:
-            fee = await self._call(exchange, client.trading_fee(market))
-            balances = await self._call(exchange, client.balances())
+            fee = await self._call(exchange, lambda: client.trading_fee(market))
+            balances = await self._call(exchange, lambda: client.balances())
         spend = market.quote if side is Side.BUY else market.base
         available = next(
             (b.available for b in balances if b.currency.upper() == spend.upper()), Decimal(0)
@@ -440,7 +458,7 @@ class TradingService:
             if not await self.confirmations.mark_sent(action.id):
                 raise RuntimeError(f"confirmation {action.id} was not ours to send")
             try:
-                order = await self._call(exchange, client.place_order(request))
+                order = await self._call(exchange, lambda: client.place_order(request))
             except NetworkError:
                 # The request may have arrived: look, never send again.
                 try:
@@ -490,8 +508,9 @@ class TradingService:
         """The order a confirmation sent, if the exchange has it; None if it has not."""
         exchange = market.exchange
         caps = self.capabilities(exchange)
-        if caps.client_order_ids and action.client_ref:
-            return await self._call(exchange, client.order_by_client_id(action.client_ref))
+        ref = action.client_ref
+        if caps.client_order_ids and ref:
+            return await self._call(exchange, partial(client.order_by_client_id, ref))
         since = action.confirmed_at or action.created_at
         async with self.db.session() as session:
             known = await orders_repo.claimed_ids(
@@ -499,13 +518,13 @@ class TradingService:
             )
         candidates = [
             o
-            for o in await self._call(exchange, client.open_orders(market))
+            for o in await self._call(exchange, lambda: client.open_orders(market))
             if o.order_id not in known and matches(o, action.payload, since)
         ]
         if candidates:
             return min(candidates, key=lambda o: o.created_at or since)
         try:
-            fills = await self._call(exchange, client.fills(market))
+            fills = await self._call(exchange, lambda: client.fills(market))
         except NotSupported:
             return None
         side = str(action.payload["side"])
@@ -518,7 +537,7 @@ class TradingService:
             filled[fill.order_id] = filled.get(fill.order_id, Decimal(0)) + fill.amount
         for order_id in filled:
             try:
-                order = await self._call(exchange, client.order(order_id, market))
+                order = await self._call(exchange, partial(client.order, order_id, market))
             except (NotSupported, OrderNotFound):
                 continue
             if matches(order, action.payload, since):
@@ -532,7 +551,7 @@ class TradingService:
         async with self.accounts.session(user_id, exchange) as client:
             if not caps.open_orders:
                 raise TradingNotOffered(exchange, "open-orders")
-            found = await self._call(exchange, client.open_orders(market))
+            found = await self._call(exchange, lambda: client.open_orders(market))
         return sorted(
             found, key=lambda o: (o.symbol, o.created_at or datetime.min.replace(tzinfo=UTC))
         )
@@ -573,7 +592,7 @@ class TradingService:
             # stream's push of the same cancel (which may arrive first) is no news.
             before = await self._mark_watched(action.user_id, exchange, order_id, None)
             try:
-                order = await self._call(exchange, client.cancel_order(order_id, market))
+                order = await self._call(exchange, lambda: client.cancel_order(order_id, market))
             except ExchangeError as exc:
                 await self.confirmations.mark_failed(action.id, f"{type(exc).__name__}: {exc}")
                 if before is not None:
@@ -644,12 +663,13 @@ class TradingService:
             if action.kind == CANCEL:
                 order_id = str(action.payload["order_id"])
                 still_open = {
-                    o.order_id: o for o in await self._call(exchange, client.open_orders(market))
+                    o.order_id: o
+                    for o in await self._call(exchange, lambda: client.open_orders(market))
                 }.get(order_id)
                 if still_open is None:
                     try:
                         found: Order | None = await self._call(
-                            exchange, client.order(order_id, market)
+                            exchange, lambda: client.order(order_id, market)
                         )
                     except (NotSupported, OrderNotFound):
                         found = None

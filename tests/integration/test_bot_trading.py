@@ -422,6 +422,18 @@ SYSTEMS = [
         lambda server: server.socket.wait_subscribed(DEMO_STREAM_KEY, timeout=20),
     ),
     System(
+        "alp",
+        "ALP.COM",
+        "BTC_USDT",
+        "BTC",
+        "USDT",
+        "0.001",
+        2,
+        ("POST", "/api/v3/orders", ""),
+        ("POST", "/api/v3/orders", ""),
+        ("POST", "/api/v1/order-cancel/", ""),
+    ),
+    System(
         "wex",
         "WEX",
         "btc_usd",

@@ -45,6 +45,7 @@ VENUES = [
     Venue("wex", "btc_usd", "BTC", "USD", "0.001", "/tapi", "method=Trade", 3),
     # Client order ids (Wallex ``client_id``): found by it.
     Venue("wallex", "BTC/USDT", "BTC", "USDT", "0.001", "/v1/account/orders", "", 2),
+    Venue("alp", "BTC_USDT", "BTC", "USDT", "0.001", "/api/v3/orders", "", 2),  # v3 client_order_id
 ]
 
 
