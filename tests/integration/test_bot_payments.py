@@ -253,3 +253,19 @@ async def test_invoice_paid_by_the_sandbox_reaches_the_merchant(
     )
     assert "Invoice “Order 42” is paid: 25 USDT." in str(paid["text"])
     assert [d.status for d in sandbox.callbacks.deliveries] == [200]
+
+
+async def test_an_unpaid_invoice_expires_and_the_merchant_is_told(
+    bot: RunningBot, real_wallexpay: None, market_clock: FixedClock
+) -> None:
+    user = await merchant(bot)
+    url, _ = await money(bot).payments.callback_url(user.user_id)
+    sandbox = bot.stack.servers["wallexpay"]
+    sandbox.set_callback_url(wallexpay.DEMO_KEY, url)
+    assert "Invoice" in await user.ask("/invoice 5 USDT Coffee")
+    market_clock.advance(15 * 60 + 1)  # the invoice's 15 minutes pass unpaid
+    await sandbox.sweep()
+    expired = await bot.stack.telegram.wait_for_message(
+        user.chat_id, predicate=lambda m: "⌛" in str(m.get("text")), timeout=10
+    )
+    assert "Invoice “Coffee” was not paid in time: expired." in str(expired["text"])
