@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bot.confirmations import Refusal
 from exchanges.errors import (
     AuthenticationError,
     BadPrecision,
@@ -24,6 +25,7 @@ from exchanges.errors import (
     InvalidNonce,
     InvalidOrder,
     MarketClosed,
+    RequestTimeout,
 )
 from sandbox import narkasa
 from sandbox.matching import MatchingEngine
@@ -564,3 +566,45 @@ async def test_a_narkasa_deposit_is_told_once_from_its_user_stream(bot: RunningB
     await user.ask("/help")
     texts = [str(m.get("text")) for m in user.emu.transcript(user.chat_id) if m.get("from_bot")]
     assert len([t for t in texts if "Deposit credited" in t]) == 1
+
+
+async def test_an_unanswered_order_is_looked_up_not_resent(bot: RunningBot) -> None:
+    user, venue = await trader(bot)
+    shown = await summary(user, f"/buy wex btc_usd 0.001 {below(venue)}")
+    venue.lost_answer = RequestTimeout("wex", "no answer in time")  # accepted, answer lost
+    answer = await press(user, shown, 1)
+    assert "Order placed on WEX" in answer
+    assert len(venue.placed()) == 1 and len(venue.orders()) == 1
+    assert [name for name, _ in venue.calls].count("open_orders") >= 1  # it looked
+
+
+async def test_a_confirmation_stopped_before_sending_is_reported_not_sent(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.db"
+    async with running_bot(stack, db) as bot:
+        user, venue = await trader(bot)
+        store = services(bot).confirmations
+        pending = await store.create(
+            user_id=1001,
+            chat_id=1001,
+            kind="order",
+            payload={
+                "exchange": "wex",
+                "symbol": "btc_usd",
+                "side": "buy",
+                "amount": "0.001",
+                "price": str(below(venue)),
+            },
+        )
+        # As if the process died right after the Confirm was counted.
+        assert not isinstance(await store.confirm(pending.id, 1001), Refusal)
+    async with running_bot(stack, db) as bot:
+        install(services(bot), stack.market, "wex", FUNDS, venue=venue)
+        told = await user.emu.wait_for_message(
+            1001, predicate=lambda m: "before sending it" in str(m.get("text")), timeout=30
+        )
+        assert "nothing was sent" in told["text"]
+        action = await services(bot).confirmations.get(pending.id)
+        assert action is not None and action.state == "failed"
+    assert venue.placed() == []

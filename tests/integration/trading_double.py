@@ -57,6 +57,7 @@ class Venue:
     hold: asyncio.Event | None = None  # set: answers flow; clear: place_order holds
     accepted: asyncio.Event = field(default_factory=asyncio.Event)
     fail_with: Exception | None = None  # the next place_order raises this
+    lost_answer: Exception | None = None  # the next order is accepted, then this is raised
     deposit_list: list[Deposit] = field(default_factory=list)
 
     def orders(self) -> list[SimOrder]:
@@ -140,6 +141,9 @@ class EngineClient(AccountClient):
                 raise InsufficientFunds(self.name, exc.detail) from None
             raise InvalidOrder(self.name, exc.detail) from None
         self.venue.accepted.set()
+        if self.venue.lost_answer is not None:
+            error, self.venue.lost_answer = self.venue.lost_answer, None
+            raise error
         if self.venue.hold is not None:
             await self.venue.hold.wait()
         return to_order(self.name, sim)
