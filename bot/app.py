@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
@@ -45,6 +46,7 @@ from bot.prices import LastPrices
 from bot.rates import RatesService
 from bot.streams import StreamSupervisor
 from bot.trading import TradingService
+from bot.updates import PerChatUpdates
 from bot.webhook import PATH as WEBHOOK_PATH
 from bot.webhook import WebhookReceiver, secret_for
 from exchanges.http import HttpPipeline
@@ -52,6 +54,7 @@ from exchanges.models import Tick
 from exchanges.registry import account_factories, build_market_clients, stream_factories
 from exchanges.wallexpay.client import WallexPayClient
 from storage.db import Database
+from storage.models import OutboxMessage
 from storage.repos import outbox
 from storage.secrets import Vault, load_master_keys
 
@@ -160,6 +163,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=BotContext))
         .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(PerChatUpdates())  # chats in parallel, each chat in order
         .build()
     )
     attach(app, services)
@@ -203,12 +207,24 @@ def build_operations(app: App, services: Services) -> Operations:
     leadership = Leadership(services.db)
     alert_sync = AlertSync(services.alerts)
     depth: dict[str, int] = {}
+    rows: dict[tuple[str, str], int] = {}
 
     async def refresh_depth() -> None:
         async with services.db.session() as session:
             depth.update(await outbox.counts(session))
+            found = await session.execute(
+                select(OutboxMessage.kind, OutboxMessage.state, func.count()).group_by(
+                    OutboxMessage.kind, OutboxMessage.state
+                )
+            )
+            rows.clear()
+            rows.update({(str(k), str(s)): int(n) for k, s, n in found.all()})
 
-    metrics.watch(HealthCollector(services.health, lambda: depth, lambda: leadership.leading))
+    metrics.watch(
+        HealthCollector(
+            services.health, lambda: depth, lambda: leadership.leading, outbox_rows=lambda: rows
+        )
+    )
     services.health.sections["leader"] = leadership.health
     return Operations(metrics, leadership, broadcasts, alert_sync, before_scrape=[refresh_depth])
 

@@ -117,10 +117,12 @@ class HealthCollector(Collector):
         health: Health,
         outbox_depth: Callable[[], dict[str, int]] | None = None,
         leader: Callable[[], bool] | None = None,
+        outbox_rows: Callable[[], dict[tuple[str, str], int]] | None = None,
     ) -> None:
         self.health = health
         self.outbox_depth = outbox_depth
         self.leader = leader
+        self.outbox_rows = outbox_rows
 
     def collect(self) -> Iterator[Any]:
         sections = self.health.sections
@@ -150,6 +152,22 @@ class HealthCollector(Collector):
             for state, count in sorted(self.outbox_depth().items()):
                 depth.add_metric([state], float(count))
             yield depth
+        if self.outbox_rows is not None:
+            rows = self.outbox_rows()
+            by_kind = GaugeMetricFamily(
+                "sarraf_outbox_rows",
+                "Outbox rows by kind and state (whole database, every replica)",
+                labels=["kind", "state"],
+            )
+            for (kind, state), count in sorted(rows.items()):
+                by_kind.add_metric([kind, state], float(count))
+            yield by_kind
+            alerts_sent = GaugeMetricFamily(
+                "sarraf_alerts_delivered",
+                "Alert messages Telegram accepted (whole database, every replica)",
+            )
+            alerts_sent.add_metric([], float(rows.get(("alert", "sent"), 0)))
+            yield alerts_sent
         streams = _safe(sections.get("streams"))
         if isinstance(streams, dict):
             reconnects = CounterMetricFamily(

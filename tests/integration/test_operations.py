@@ -3,6 +3,7 @@ JSON logs — the real bot against the emulator and the sandboxes."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -23,6 +24,15 @@ ADMIN = 4242
 async def get(url: str) -> tuple[int, str]:
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         return response.status, await response.text()
+
+
+async def metrics_showing(bot: RunningBot, line: str, timeout: float = 10.0) -> str:
+    async with asyncio.timeout(timeout):
+        while True:
+            _, text = await get(f"{bot.http.url}/metrics")
+            if line in text:
+                return text
+            await asyncio.sleep(0.05)  # an HTTP figure: nothing to wait on but the next read
 
 
 def bot_texts(bot: RunningBot, chat_id: int) -> list[str]:
@@ -93,6 +103,7 @@ async def test_readyz_and_metrics(bot: RunningBot) -> None:
     assert 'sarraf_upstream_errors_total{exchange="wallex"} 0.0' in text
     assert 'sarraf_upstream_calls_total{exchange="wallex"}' in text
     assert "sarraf_alerts_fired_total" in text
+    assert "sarraf_alerts_delivered 0.0" in text
     assert "sarraf_stream_reconnects_total" in text
     assert "sarraf_leader 1.0" in text
 
@@ -227,3 +238,22 @@ def test_json_logs_carry_no_secret() -> None:
     assert lines[0]["logger"] == "sarraf.test.json"
     assert "123456789:***" in lines[0]["message"]
     assert "secretPartOfTheToken" not in stream.getvalue()
+
+
+async def test_metrics_count_an_alert_fired_and_delivered(bot: RunningBot) -> None:
+    from decimal import Decimal
+
+    from .test_bot_alerts import btc_tmn, fired
+
+    user = bot.user()
+    level = (btc_tmn(bot.stack) * Decimal("1.01")).quantize(Decimal(1))
+    assert "is set" in await user.ask(f"/alert wallex BTC/TMN above {level}")
+    bot.stack.market.shift("BTC", 3)
+    await bot.stack.servers["wallex"].push("BTCTMN")  # type: ignore[attr-defined]
+    await bot.stack.telegram.wait_for_message(user.chat_id, predicate=fired, timeout=15)
+    # The notifier records "sent" just after Telegram's answer: read until it shows.
+    text = await metrics_showing(bot, "sarraf_alerts_delivered 1.0")
+    assert "sarraf_alerts_fired_total 1.0" in text
+    assert "sarraf_alerts_delivered 1.0" in text
+    assert 'sarraf_outbox_rows{kind="alert",state="sent"} 1.0' in text
+    assert 'sarraf_outbox_messages_total{outcome="sent"} 1.0' in text
