@@ -3,12 +3,15 @@
 Every sandbox records the requests it received (so tests assert on what reached the
 "upstream", not on what the client meant to send) and can be told to misbehave the
 ways real upstreams do: stall without answering, answer 5xx, answer garbage that is
-not JSON. One aiohttp middleware gives all five sandboxes the same switches.
+not JSON, or answer the real reply rewritten (``rewrite``: truncated JSON, a non-JSON
+body, fields missing or extra, numbers as strings or strings as numbers). One aiohttp
+middleware gives all five sandboxes the same switches.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +37,8 @@ class Faults:
     stall_reply: bool = False
     status: int | None = None
     garbage: bool = False
+    # The handler's real answer (its text body), changed on the way out.
+    rewrite: Callable[[str], str] | None = None
     only_paths: tuple[str, ...] = ()
     _release: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -45,6 +50,7 @@ class Faults:
         self.stall_reply = False
         self.status = None
         self.garbage = False
+        self.rewrite = None
         self.only_paths = ()
         self._release.set()
         self._release = asyncio.Event()
@@ -88,4 +94,16 @@ class Harness:
         response: web.StreamResponse = await handler(request)
         if faults.stall_reply and faults.applies_to(request.path):
             await faults._release.wait()
+        if (
+            faults.rewrite is not None
+            and faults.applies_to(request.path)
+            and not request.path.startswith("/socket.io")
+            and isinstance(response, web.Response)
+            and response.text is not None
+        ):
+            return web.Response(
+                status=response.status,
+                text=faults.rewrite(response.text),
+                content_type=response.content_type,
+            )
         return response
