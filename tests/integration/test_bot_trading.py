@@ -608,3 +608,26 @@ async def test_a_confirmation_stopped_before_sending_is_reported_not_sent(
         action = await services(bot).confirmations.get(pending.id)
         assert action is not None and action.state == "failed"
     assert venue.placed() == []
+
+
+def demo_balances(bot: RunningBot, exchange: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """The demo account's balance map in its sandbox (the engine works on the same map)."""
+    server: Any = bot.stack.servers[exchange]
+    if exchange == "narkasa":
+        return server.accounts[narkasa.DEMO_API_KEY].balances  # type: ignore[no-any-return]
+    return server.private.demo.balances  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("exchange", ["narkasa", "wallex"])
+async def test_the_exchanges_own_insufficient_funds_is_a_sentence(
+    bot: RunningBot, exchange: str
+) -> None:
+    system = next(s for s in SYSTEMS if s.exchange == exchange)
+    user, engine = await real_trader(bot, system)
+    price = market_price(engine, system, "0.97")
+    shown = await summary(user, f"/buy {exchange} {system.symbol} {system.amount} {price}")
+    demo_balances(bot, exchange)[system.quote] = (Decimal("1"), Decimal(0))  # spent elsewhere
+    answer = await press(user, shown, 1)
+    assert f"{system.title} says the balance is not enough for this." in answer
+    assert "incident" not in answer
+    assert len(posts(bot, exchange, system.buy)) == 1  # it reached the exchange, which said no
