@@ -14,11 +14,13 @@ from handlers.texts import change, exchange_title
 
 def every_text(lang: Lang, seconds: int) -> str:
     amount, unit = model.describe_every(seconds)
+    n = lang.integer(amount)
+    one = amount == 1  # the catalogs carry no plural forms; each language words both
     if unit == "h":
-        return lang.plural("{n} hour", "{n} hours", amount)
+        return lang("{n} hour", n=n) if one else lang("{n} hours", n=n)
     if unit == "m":
-        return lang.plural("{n} minute", "{n} minutes", amount)
-    return lang.plural("{n} second", "{n} seconds", amount)
+        return lang("{n} minute", n=n) if one else lang("{n} minutes", n=n)
+    return lang("{n} second", n=n) if one else lang("{n} seconds", n=n)
 
 
 def pct_text(lang: Lang, pct: Decimal) -> str:
