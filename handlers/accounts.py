@@ -364,6 +364,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         },
         fallbacks=[CommandHandler("cancel", connect_cancel)],
         conversation_timeout=TIMEOUT_SECONDS,
+        # /connect while connecting starts over (else it fell through to "unknown command").
+        allow_reentry=True,
         name="connect",
         per_chat=True,
         per_user=True,
