@@ -3,10 +3,11 @@
 Run: ``python bench/latency.py`` (``--quick`` for a shorter run). Everything runs in
 one process on loopback: the Wallex sandbox's Socket.IO server pushes @trade ticks at
 the target rate (default 1,000 ticks/s) while the real bot (stream supervisor → alert
-engine → one-transaction firing into the SQLite outbox → notifier) turns the ones that
-cross an alert's level into messages. Each alert's level is crossed by exactly one
-tick, whose unique price appears in the alert text, so every message is matched to
-the moment its tick left the sandbox.
+engine → one-transaction firing into the SQLite outbox, handed straight to the notifier)
+turns the ones that cross an alert's level into messages. Each alert's level is crossed
+by exactly one tick, whose unique price appears in the alert text, so every message is
+matched to the moment its tick left the sandbox. The machine's load is printed with the
+figures: on a shared machine they say as much about the neighbours as about the bot.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
 import statistics
 import sys
@@ -128,6 +130,8 @@ async def main(alerts: int, rate: int) -> None:
             f"max {latencies[-1]:.1f} ms"
         )
         print("targets: p50 ≤ 10 ms, p99 ≤ 50 ms")
+    load = os.getloadavg()
+    print(f"machine load during the run: {load[0]:.1f} (1 min), {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -440,20 +440,18 @@ class AlertService:
             }
             fired: list[FiredAlert] = []
             lease = self.lease()
+            # Every round trip to the database is a trip through a worker thread (SQLite)
+            # or the network: a firing makes as few as it can, and its rows go to the
+            # notifier the moment the commit is done.
+            language = select(Chat.language).where(Chat.id == Alert.chat_id).scalar_subquery()
             async with self.db.session() as session:
-                # The chats' languages in the same transaction: one statement, where a
-                # transaction of its own per new chat would double the firing's latency.
-                found = await session.execute(
-                    select(Chat.id, Chat.language).where(Chat.id.in_(set(chat_ids.values())))
-                )
-                codes: dict[int, str | None] = {cid: code for cid, code in found.all()}
-                langs = {cid: self.chats.i18n.get(codes.get(cid)) for cid in set(chat_ids.values())}
                 for firing in firings:
                     if firing.alert_id not in chat_ids:
                         continue
                     when = datetime.fromtimestamp(firing.at, UTC)
                     # One round trip: the state changes only if the alert is still active
-                    # (the one place "exactly once" is decided), and the row comes back.
+                    # (the one place "exactly once" is decided), and the row comes back
+                    # with its chat's language.
                     result: Any = await session.execute(
                         update(Alert)
                         .where(Alert.id == firing.alert_id, Alert.state == ACTIVE)
@@ -462,15 +460,16 @@ class AlertService:
                             last_fired_at=when,
                             state=case((Alert.repeat_every_s.is_(None), FIRED), else_=Alert.state),
                         )
-                        .returning(Alert)
+                        .returning(Alert, language)
                         .execution_options(synchronize_session=False)
                     )
-                    row = result.scalar_one_or_none()
-                    if row is None:
+                    found = result.one_or_none()
+                    if found is None:
                         continue
+                    row, code = found
                     item = FiredAlert(view_of(row), firing)
                     fired.append(item)
-                    text, buttons = self.render(langs[row.chat_id], item)
+                    text, buttons = self.render(self.chats.i18n.get(code), item)
                     if row.exchange == WALLEXPAY:  # rates only: nothing to chart
                         buttons = [
                             kept
@@ -503,9 +502,10 @@ class AlertService:
                     )
                     if added is not None:
                         queued.append(added)
+                await session.commit()
+                if queued:  # before the session is handed back to the pool
+                    self.wake(queued if lease is not None else [])
             self.fired_total += len(fired)
-        if queued:
-            self.wake(queued if lease is not None else [])
         if any(f.alert.state == FIRED for f in fired):
             self._publish_markets()
         return len(queued)
