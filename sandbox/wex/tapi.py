@@ -11,7 +11,9 @@ Served here: ``getInfo``, ``ActiveOrders`` and ``CoinDepositAddress``, each need
 the key's ``info`` right; the methods that trade and move money are added to
 ``methods`` by ``sandbox.wex.trading`` with the right each needs (``api key dont have
 <right> permission`` otherwise). Every other method name is ``Invalid method``. The
-demo key has every right (info, trade, withdraw, coupon) and the login ``demo``.
+demo key has the info, trade and coupon rights, WithdrawCoin enabled by support (its
+getInfo ``withdraw`` flag stays 0, the flag the document says is not used), and the
+login ``demo``.
 
 The nonce, as the document states it: per API key, each request's ``nonce`` must be
 above the last one the key accepted (its example: 1, 2, 10 pass; 10 again and then 9
@@ -64,12 +66,12 @@ RATE_LIMIT_PAGE = "<html><head><title>503 Service Temporarily Unavailable</title
 DEMO_KEY = "DEMOWEX0-SANDBOX0-NOTAREAL-APIKEY00-00000001"
 DEMO_SECRET = "d3m0wex0sandb0xsecret0not0real00000000000000000000000000000000001"
 DEMO_FUNDS: dict[str, str] = {"usd": "325", "btc": "23.998", "ltc": "0", "eth": "4.5"}
-# The document's example orders, resting outside the matching engine (they never fill);
-# tests put them on an account with ``add_demo_orders``. The demo account starts with
-# none, so the orders a demo user sees are the ones they placed.
+# What the demo account has resting on the book when the sandbox starts: two BTC-priced
+# buys below the market (0.5 + 0.06 BTC held), outside the matching engine (they never
+# fill). Not on btc_usd, so a demo user's own btc_usd orders are listed apart from them.
 DEMO_ORDERS: tuple[tuple[str, str, str, str], ...] = (
-    ("btc_usd", "sell", "0.5", "7566.351"),
-    ("eth_btc", "buy", "1.2", "0.05"),
+    ("ltc_btc", "buy", "500", "0.001"),
+    ("eth_btc", "buy", "2", "0.03"),
 )
 DEMO_ADDRESSES: dict[str, str] = {
     "BTC": "1BARCQAEjxqp1sKneiFtBVTZzhTHBTYcN5",
@@ -133,6 +135,10 @@ class ApiKey:
     trade: bool = False
     withdraw: bool = False
     coupon: bool = False
+    # WithdrawCoin's privilege, "enabled only through Support": the document also says
+    # getInfo's ``withdraw`` right "is not used anywhere at the moment", so the two are
+    # kept apart; either lets WithdrawCoin through.
+    withdraw_by_support: bool = False
     nonce: int = 0
     accepted: list[int] = field(default_factory=list)
     cached_info: tuple[float, dict[str, Any]] | None = None
@@ -172,11 +178,12 @@ class TradeApi:
             DEMO_SECRET,
             funds=DEMO_FUNDS,
             trade=True,
-            withdraw=True,
             coupon=True,
+            withdraw_by_support=True,
             addresses=DEMO_ADDRESSES,
             login="demo",
         )
+        self.add_demo_orders(self.demo)
 
     # --- accounts ----------------------------------------------------------------
     def add_account(
@@ -189,6 +196,7 @@ class TradeApi:
         trade: bool = False,
         withdraw: bool = False,
         coupon: bool = False,
+        withdraw_by_support: bool = False,
         addresses: Mapping[str, str] | None = None,
         nonce: int = 0,
         user: WexUser | None = None,
@@ -213,6 +221,7 @@ class TradeApi:
         for coin, address in (addresses or {}).items():
             owner.addresses[coin.upper()] = address
         api_key = ApiKey(
+            withdraw_by_support=withdraw_by_support,
             key=key,
             secret=secret,
             user=owner,
@@ -226,7 +235,7 @@ class TradeApi:
         return api_key
 
     def add_demo_orders(self, holder: ApiKey | WexUser) -> list[SandboxOrder]:
-        """The document's example orders (``DEMO_ORDERS``) resting on ``holder``'s account."""
+        """``DEMO_ORDERS`` resting on ``holder``'s account (its funds are not touched)."""
         return [self.add_order(holder, *order) for order in DEMO_ORDERS]
 
     def add_order(
@@ -268,7 +277,10 @@ class TradeApi:
         if found is None:
             return error("Invalid method")
         right, handler = found
-        if not getattr(key_or_error, right):
+        allowed = getattr(key_or_error, right) or (
+            right == "withdraw" and key_or_error.withdraw_by_support
+        )
+        if not allowed:
             return error(f"api key dont have {right} permission")
         if self.before_call is not None:
             self.before_call()

@@ -122,8 +122,7 @@ async def wex(sim: SimulatedMarket, serve: Any, clock: FixedClock) -> AsyncItera
 async def test_verify_signs_get_info_and_reports_the_rights(wex: Wex) -> None:
     client = wex.account(DEMO_KEY, DEMO_SECRET)
     check = await client.verify()
-    # The demo key may withdraw (the demo shows withdrawals), and says so.
-    assert check.rights == KeyRights(info=True, trade=True, withdraw=True)
+    assert check.rights == KeyRights(info=True, trade=True, withdraw=False)
     assert check.account_label is None
     (request,) = wex.tapi()
     assert request.method == "POST"
@@ -242,11 +241,10 @@ async def test_an_exhausted_key_asks_for_a_new_key(wex: Wex) -> None:
 
 # --- balances -------------------------------------------------------------------------
 async def test_balances_are_free_funds_plus_what_open_orders_lock(wex: Wex) -> None:
-    wex.sandbox.tapi.add_demo_orders(wex.sandbox.tapi.demo)
     balances = await wex.account(DEMO_KEY, DEMO_SECRET).balances()
     assert [(b.currency, b.available, b.locked) for b in balances] == [
         ("USD", Decimal("325"), Decimal("0")),
-        ("BTC", Decimal("23.998"), Decimal("0.56")),  # sell 0.5 BTC; buy 1.2 ETH at 0.05 BTC
+        ("BTC", Decimal("23.998"), Decimal("0.56")),  # buy 500 LTC at 0.001; 2 ETH at 0.03
         ("ETH", Decimal("4.5"), Decimal("0")),
         ("LTC", Decimal("0"), Decimal("0")),
         ("USDT", Decimal("0"), Decimal("0")),
@@ -373,10 +371,9 @@ async def test_the_sandbox_answers_each_refusal_in_wexs_words(wex: Wex) -> None:
     # Not a form: PHP sees no POST parameters, so no nonce either.
     not_form = await wex.post(b"method=getInfo&nonce=3", **{"Content-Type": "text/plain"})
     assert not_form["error"].startswith("invalid nonce parameter; on key:2, you sent:''")
-    wex.sandbox.tapi.add_demo_orders(wex.sandbox.tapi.demo)
-    orders = await wex.post(b"method=ActiveOrders&nonce=3&pair=btc_usd")
+    orders = await wex.post(b"method=ActiveOrders&nonce=3&pair=eth_btc")
     assert orders["success"] == 1
-    assert [o["pair"] for o in orders["return"].values()] == ["btc_usd"]
+    assert [o["pair"] for o in orders["return"].values()] == ["eth_btc"]
     assert (await wex.post(b"method=ActiveOrders&nonce=4&pair=ltc_usd"))["error"] == "no orders"
     blind = wex.sandbox.add_account(info=False)
     refused = await wex.post(b"method=getInfo&nonce=1", key=blind.key, secret=blind.secret)
@@ -384,7 +381,6 @@ async def test_the_sandbox_answers_each_refusal_in_wexs_words(wex: Wex) -> None:
 
 
 async def test_get_info_answers_in_the_documented_shape(wex: Wex) -> None:
-    wex.sandbox.tapi.add_demo_orders(wex.sandbox.tapi.demo)
     answer = await wex.post(b"method=getInfo&nonce=1")
     assert answer == {
         "success": 1,
@@ -396,7 +392,7 @@ async def test_get_info_answers_in_the_documented_shape(wex: Wex) -> None:
                 "ltc": 0,
                 "usdt": 0,
             },
-            "rights": {"info": 1, "trade": 1, "withdraw": 1},
+            "rights": {"info": 1, "trade": 1, "withdraw": 0},
             "transaction_count": 0,
             "open_orders": 2,
             "server_time": int(wex.clock()),

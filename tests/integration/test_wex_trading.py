@@ -228,17 +228,17 @@ async def test_cancel_orders_cancels_several_ids_in_one_call(wex: Wex) -> None:
     assert key.user.funds["usd"] == Decimal("1000")
 
 
-async def test_resting_orders_are_listed_and_looked_up(wex: Wex) -> None:
+async def test_the_demo_accounts_resting_orders_are_listed_and_looked_up(wex: Wex) -> None:
     client = wex.account(DEMO_KEY, wex.sandbox.tapi.demo.secret)
-    assert await client.open_orders() == []  # the demo account starts without orders
-    wex.sandbox.tapi.add_demo_orders(wex.sandbox.tapi.demo)
     orders = await client.open_orders()
-    assert [(o.symbol, o.side, o.amount) for o in orders] == [
-        ("btc_usd", Side.SELL, Decimal("0.5")),
-        ("eth_btc", Side.BUY, Decimal("1.2")),
+    assert [(o.symbol, o.side, o.amount, o.price) for o in orders] == [
+        ("ltc_btc", Side.BUY, Decimal("500"), Decimal("0.001")),
+        ("eth_btc", Side.BUY, Decimal("2"), Decimal("0.03")),
     ]
     info = await client.order(orders[0].order_id)
-    assert info.status is OrderStatus.OPEN and info.price == Decimal("7566.351")
+    assert info.status is OrderStatus.OPEN and info.amount == Decimal("500")
+    assert await client.cancel_order(orders[0].order_id) is None
+    assert wex.sandbox.tapi.demo.user.funds["btc"] == Decimal("24.498")  # 0.5 BTC back
 
 
 async def test_an_empty_trade_history_is_an_empty_list(wex: Wex) -> None:
@@ -329,6 +329,15 @@ async def test_each_withdrawal_refusal_is_explained(
     assert words in str(info.value)
     assert key.user.funds["btc"] == Decimal("1")
     assert key.user.transactions == {}
+
+
+async def test_withdraw_coin_enabled_by_support_needs_no_get_info_flag(wex: Wex) -> None:
+    key = wex.sandbox.add_account(funds={"btc": "1"}, withdraw_by_support=True)
+    client = wex.of(key)
+    rights = (await client.verify()).rights
+    assert rights is not None and rights.withdraw is False
+    sent = await client.withdraw(WithdrawalRequest("BTC", Decimal("0.01"), ADDRESS))
+    assert sent.status is TransferStatus.PENDING
 
 
 async def test_a_withdrawal_needs_the_withdraw_right_and_takes_no_network(wex: Wex) -> None:
