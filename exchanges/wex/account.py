@@ -53,6 +53,9 @@ Choices where the document is silent or contradicts itself:
   withdraw-capable key. The ``coupon`` right has no place in KeyRights and is not read.
   ``getInfo`` itself needs the info right, so a key without it fails ``verify`` with a
   sentence naming the right.
+  Because the document calls that flag unused while ``WithdrawCoin``'s privilege is
+  switched on by WEX support, a key reporting ``withdraw`` 0 may still withdraw: the
+  refusal ``api key dont have withdraw permission`` is what tells.
 - ``getInfo`` names no account, so AccountCheck has no label.
 - Deposit addresses: ``CoinDepositAddress`` takes ``coinName`` (upper case, as in the
   example ``BTC``) and no network; one address per currency. Asking with a network is
