@@ -305,7 +305,10 @@ class WallexPayAccount(AccountClient):
         return parse.transaction(await self._money("exchange/fixed", params))
 
     async def exchange_quote(self, quote: Quote, *, foreign_id: str) -> Transaction:
-        """``exchange/fixed`` for a quote from ``exchange_calculate``."""
+        """``exchange/fixed`` for a quote from ``exchange_calculate``; a quote whose time
+        is over by this client's clock is QuoteExpired before anything is sent."""
+        if self.clock() > quote.release_at.timestamp():
+            raise QuoteExpired(self.name, "the quote's time is over: ask for a new one")
         return await self.exchange_fixed(
             quote.sender_currency,
             quote.receiver_currency,

@@ -323,3 +323,37 @@ async def test_deposits_and_withdraws_with_their_documented_statuses(
     states = {w.withdrawal_id: w.status for w in await client.withdrawals()}
     assert states[str(made.id)] is TransferStatus.COMPLETED
     assert made.status == 30
+
+
+async def test_v1_create_order_as_the_documents_example_sends_it(alp: Alp) -> None:
+    """The v1 ``order/`` call, signed over its form as the document's examples do: the
+    sandbox places it and answers in the example's shape; a missing field is DRF's 400."""
+    price = (alp.last_price() * Decimal("1.1")).quantize(Decimal("0.01"))
+    order = {"type": "sell", "pair": "BTC_USDT", "amount": "0.0001", "price": str(price)}
+    async with aiohttp.ClientSession() as session:
+        headers = {
+            "X-KEY": KEY,
+            "X-SIGN": document_sign(order),
+            "X-NONCE": "1",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        async with session.post(
+            alp.url + "/api/v1/order/", data=urlencode(order), headers=headers
+        ) as r:
+            assert r.status == 200
+            answer = json.loads(await r.text(), parse_float=Decimal)
+        missing = {"type": "sell", "pair": "BTC_USDT"}
+        headers.update({"X-SIGN": document_sign(missing), "X-NONCE": "2"})
+        async with session.post(
+            alp.url + "/api/v1/order/", data=urlencode(missing), headers=headers
+        ) as r:
+            assert r.status == 400
+            assert await r.json() == {
+                "amount": ["This field is required."],
+                "price": ["This field is required."],
+            }
+    assert answer["success"] is True and answer["type"] == "sell"
+    assert answer["price"] == price and answer["amount"] == Decimal("0.0001")
+    assert answer["trades"] == []
+    (placed,) = await alp.client().own_orders(BTC_USDT, status=1)
+    assert placed.order_id == str(answer["oid"]) and placed.status is OrderStatus.OPEN

@@ -62,7 +62,9 @@ class Env:
     def client(self) -> WallexPayAccount:
         creds = Credentials.of(self.merchant.key, self.merchant.secret)
         assert creds is not None
-        client = WallexPayAccount(HttpPipeline("wallexpay", self.url, timeout=5), creds)
+        client = WallexPayAccount(
+            HttpPipeline("wallexpay", self.url, timeout=5), creds, clock=self.clock
+        )
         self.clients.append(client)
         return client
 
@@ -208,8 +210,15 @@ async def test_a_quote_is_exchanged_within_its_time_and_refused_after(env: Env) 
 
     late = await client.exchange_calculate("BTC", "USD", sender_amount=Decimal("0.1"))
     env.clock.advance(61)
-    with pytest.raises(QuoteExpired):
+    with pytest.raises(QuoteExpired):  # by our clock: nothing is sent
         await client.exchange_quote(late, foreign_id="ex-2")
+    assert len(env.sent("exchange/fixed")) == 1
+    with pytest.raises(QuoteExpired) as info:  # and WallexPay refuses it as well
+        await client.exchange_fixed(
+            "BTC", "USD", late.sender_amount, price=late.price, foreign_id="ex-2"
+        )
+    assert "expired" in str(info.value)
+    assert len(env.sent("exchange/fixed")) == 2
     with pytest.raises(RejectedRequest) as info:
         await client.exchange_fixed(
             "BTC", "USD", Decimal("0.1"), price=Decimal("1.5"), foreign_id="ex-3"
