@@ -62,7 +62,7 @@ def stats_text(lang: Lang, stats: Stats) -> str:
             blocked=n(str(stats.users_blocked)),
             connected=n(str(stats.users_connected)),
         ),
-        lang("Chats: {counts}", counts=_pairs(lang, stats.chats)),
+        lang("Chats with a chosen language: {counts}", counts=_pairs(lang, stats.chats)),
         lang("Alerts: {counts}", counts=_pairs(lang, stats.alerts)),
     ]
     if stats.feeds is not None:
