@@ -176,7 +176,8 @@ async def test_channel_feed_from_private_with_admin_checks(bot: RunningBot) -> N
     await emu.wait_for_message(ADMIN, predicate=lambda m: "is paused" in str(m.get("text")))
     assert feeds_of(bot).due_at(1) is None
     assert "paused" in await say(bot, ADMIN, ADMIN, "/feeds")
-    assert "You are not an administrator" not in await say(bot, STRANGER, STRANGER, "/unfeed 1")
+    assert "Only an admin of @pricenews" in await say(bot, STRANGER, STRANGER, "/unfeed 1")
+    assert "Feed #1 is removed" in await say(bot, ADMIN, ADMIN, "/unfeed 1")
 
 
 async def test_pin_mode_edits_one_message_only_when_prices_change(bot: RunningBot) -> None:
