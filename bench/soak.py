@@ -126,7 +126,14 @@ class Report:
 
 
 class Soak:
-    def __init__(self, stack: SandboxStack, workdir: Path, rng: random.Random) -> None:
+    def __init__(
+        self,
+        stack: SandboxStack,
+        workdir: Path,
+        rng: random.Random,
+        alerts_per_user: int = ALERTS_PER_USER,
+    ) -> None:
+        self.alerts_per_user = alerts_per_user
         self.stack = stack
         self.emu = stack.telegram
         self.workdir = workdir
@@ -143,6 +150,7 @@ class Soak:
             SARRAF_HTTP_PORT="0",
             SARRAF_LOG_LEVEL="WARNING",
             SARRAF_CONFIRM_TTL="30",
+            PYTHONFAULTHANDLER="1",  # a stuck start dumps its threads on SIGABRT
         )
         self.env = env
         self.amounts: list[Decimal] = []
@@ -175,9 +183,23 @@ class Soak:
             )
         return mark
 
-    async def ready(self, mark: int, timeout: float = 90) -> None:
-        """Polling for updates: the bot answers from now on."""
-        await self.emu.wait_for_request("getUpdates", after=mark, timeout=timeout)
+    async def ready(self, mark: int, timeout: float = 90) -> bool:
+        """Polling for updates: the bot answers from now on. A start that never gets
+        there is a problem (its threads go to stderr); the soak goes on with a new one."""
+        try:
+            await self.emu.wait_for_request("getUpdates", after=mark, timeout=timeout)
+            return True
+        except TimeoutError:
+            assert self.proc is not None
+            size = self.stderr.stat().st_size
+            self.proc.send_signal(signal.SIGABRT)
+            await self.proc.wait()
+            self.proc = None
+            dump = self.stderr.read_bytes()[size:].decode(errors="replace")
+            self.report.problems.append(
+                f"a start did not poll within {timeout:.0f} s; its stacks:\n{dump[-3000:]}"
+            )
+            return False
 
     async def kill(self) -> None:
         assert self.proc is not None
@@ -210,7 +232,7 @@ class Soak:
         """A ladder of levels over the whole rise the soak will make, and a few beyond."""
         start = self.price()
         total = STEP_PCT * kills
-        count = len(USERS) * ALERTS_PER_USER
+        count = len(USERS) * self.alerts_per_user
         for k in range(count):
             user = USERS[k % len(USERS)]
             fraction = Decimal(k + 1) / Decimal(count - 2)  # the last two are never reached
@@ -286,7 +308,8 @@ class Soak:
             self.report.kills_while_starting += 1
             await self.kill()
             return
-        await self.ready(mark)
+        if not await self.ready(mark):
+            return
         await self.tick()
         if orders and roll < 0.55:
             await self.order_then_kill()
@@ -301,7 +324,8 @@ class Soak:
         for user in USERS:
             self.emu.add_user(user_id=user, first_name=f"Soak{user}")
         mark = await self.start()
-        await self.ready(mark)
+        if not await self.ready(mark):
+            raise RuntimeError("the bot did not start: " + self.report.problems[-1])
         await self.create_alerts(kills)
         if orders:
             await self.connect_trader()
@@ -318,7 +342,8 @@ class Soak:
         final = self.price()
         self.report.due = {a for a, (_, level) in self.report.alerts.items() if level < final}
         mark = await self.start()
-        await self.ready(mark)
+        if not await self.ready(mark):
+            raise RuntimeError("the bot did not start: " + self.report.problems[-1])
         wallex: Any = self.stack.servers["wallex"]
         await wallex.push("BTCTMN")
         loop = asyncio.get_running_loop()
@@ -410,12 +435,17 @@ class Soak:
 
 
 async def soak(
-    kills: int, minutes: float | None = None, *, orders: bool = True, seed: int = 1
+    kills: int,
+    minutes: float | None = None,
+    *,
+    orders: bool = True,
+    seed: int = 1,
+    alerts_per_user: int = ALERTS_PER_USER,
 ) -> Report:
     workdir = Path(tempfile.mkdtemp(prefix="sarraf-soak-"))
     clock = FrozenClock()
     async with SandboxStack(clock=clock, flood=False) as stack:
-        runner = Soak(stack, workdir, random.Random(seed))
+        runner = Soak(stack, workdir, random.Random(seed), alerts_per_user)
         try:
             return await runner.run(kills, minutes, orders)
         finally:

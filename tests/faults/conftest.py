@@ -3,8 +3,15 @@ plus hostile text for property-based tests."""
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import strategies as st
 
+from bot.logs import RedactingFilter
+from sandbox.runner import SandboxStack, demo_credentials
 from tests.integration.conftest import bot, market_clock, running_bot, stack
 
 __all__ = [
@@ -95,3 +102,30 @@ hostile_words = st.one_of(
 
 hostile_text = st.lists(hostile_words, max_size=8).map(" ".join)
 """A whole message's argument text."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log_of_the_fault_suite() -> Iterator[None]:
+    """Everything the fault suite logs, at DEBUG and with every traceback, formatted as
+    ``sarraf run`` writes it; at the end no sandbox secret (nor the bot token) may be in it.
+    The suite is where upstreams fail, processes die and users misbehave, so this is
+    where an exception carrying a secret would show."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    text = stream.getvalue()
+    secrets = [v for values in demo_credentials().values() for v in values]
+    secrets.append(SandboxStack.token)
+    leaked = [s[:4] + "…" for s in secrets if s in text]
+    assert not leaked, f"secrets in the fault suite's log: {leaked}"

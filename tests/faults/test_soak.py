@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the soak runs on the SQLite
 
 
 async def test_kills_at_random_points_lose_and_double_nothing() -> None:
-    report = await soak(kills=5, orders=True, seed=3)
+    report = await soak(kills=5, orders=True, seed=3, alerts_per_user=3)
     print("\n".join(report.lines()))
     assert report.kills == 5
     assert report.due and len(report.due) < len(report.alerts)  # some due, some not
