@@ -295,7 +295,8 @@ class Notifier:
             handed = sum(1 for row in rows if row.chat_id in touched)
             self.stats.fetched += handed
             self.stats.handed += handed
-            self._changed.set()
+            self._dispatch()  # now, not on the dispatch loop's next turn
+            self._changed.set()  # which then recomputes its own timer
 
     @property
     def caught_up(self) -> bool:
