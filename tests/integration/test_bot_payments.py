@@ -269,3 +269,24 @@ async def test_an_unpaid_invoice_expires_and_the_merchant_is_told(
         user.chat_id, predicate=lambda m: "⌛" in str(m.get("text")), timeout=10
     )
     assert "Invoice “Coffee” was not paid in time: expired." in str(expired["text"])
+
+
+async def test_an_expired_quote_never_reaches_the_sandbox(
+    bot: RunningBot, real_wallexpay: None
+) -> None:
+    clock = FixedClock(time.time())
+    money(bot).payments.clock = clock
+    user = await merchant(bot)
+    await user.ask("/convert 0.01 BTC USDT")
+    quote = last_with_buttons(bot, user)
+    clock.advance(61)
+    expired = await press(bot, user, quote, 1)
+    assert "This rate expired" in expired and "nothing was exchanged" in expired
+    assert sandbox_requests(bot, "exchange/fixed") == []
+    clock.now = time.time()
+    fresh = await press(bot, user, last_with_buttons(bot, user), 1)
+    assert "This rate holds for" in fresh
+    assert len(sandbox_requests(bot, "exchange/calculate")) == 2
+    done = await press(bot, user, last_with_buttons(bot, user), 1)
+    assert "WallexPay accepted the exchange" in done
+    assert len(sandbox_requests(bot, "exchange/fixed")) == 1
