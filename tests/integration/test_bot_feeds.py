@@ -361,3 +361,25 @@ async def test_a_pinned_board_without_the_right_to_pin_pauses_only_that_feed(
     assert "“Pin messages”" in told["text"] and "#1" in told["text"]
     assert (await feeds.get(1)).paused_reason == "no_pin"
     assert (await feeds.get(2)).state == "active"
+
+
+async def test_a_pinned_board_is_still_edited_after_a_restart(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    emu = stack.telegram
+    people(emu)
+    rights = {"can_pin_messages": True}
+    group = emu.add_group("Pinned restart", admins=[ADMIN], bot_rights=rights).id
+    db = tmp_path / "pinned.db"
+    async with running_bot(stack, db) as bot:
+        assert "Feed #1" in await say(bot, ADMIN, group, "/feed wallex BTC/TMN 1m pin")
+        pinned = await first_board(bot, group)
+    async with running_bot(stack, db) as bot:
+        feeds = feeds_of(bot)
+        await until(lambda: feeds.due_at(1) is not None)
+        await moved_price(stack, bot, 3)
+        result = await feeds.run_due(datetime.now(UTC) + timedelta(minutes=2))
+        assert result.edited == 1
+        shown = boards(emu, group)
+        assert [m["message_id"] for m in shown] == [pinned["message_id"]]
+        assert shown[0]["text"] != pinned["text"]
