@@ -383,3 +383,22 @@ async def test_a_pinned_board_is_still_edited_after_a_restart(
         shown = boards(emu, group)
         assert [m["message_id"] for m in shown] == [pinned["message_id"]]
         assert shown[0]["text"] != pinned["text"]
+
+
+async def test_the_emulator_lets_only_those_who_may_delete_a_message(stack: SandboxStack) -> None:
+    """The user-side delete the pin tests rely on keeps Telegram's rules."""
+    import pytest
+
+    emu = stack.telegram
+    people(emu)
+    group = emu.add_group("Deleting", members=[MEMBER], admins=[ADMIN]).id
+    mine = await emu.send_text(MEMBER, "hello", chat_id=group)
+    theirs = await emu.send_text(ADMIN, "admin here", chat_id=group)
+    with pytest.raises(ValueError, match="may not delete"):
+        emu.delete_message(MEMBER, group, theirs["message_id"])
+    emu.delete_message(MEMBER, group, mine["message_id"])
+    emu.delete_message(ADMIN, group, theirs["message_id"])  # the creator may delete anything
+    gone = {m["message_id"]: m.get("deleted") for m in emu.transcript(group)}
+    assert gone[mine["message_id"]] and gone[theirs["message_id"]]
+    with pytest.raises(ValueError, match="no message"):
+        emu.delete_message(ADMIN, group, mine["message_id"])
