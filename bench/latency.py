@@ -113,14 +113,20 @@ async def main(alerts: int, rate: int) -> None:
         assert notifier is not None
         stats = notifier.stats
         fired = services.alerts.fired_total
+        untimed = sum(1 for p in arrived if p not in sent_at)
+        reconnects = services.streams.health()["wallex"]["reconnects"]
         stop.set()
         await task
     print(f"ticks pushed: {total} in {pushed:.2f} s ({total / pushed:,.0f} ticks/s)")
     print(f"alerts fired and delivered: {len(latencies)} of {alerts} (fired {fired})")
+    if untimed or reconnects:
+        # A starved process can miss the Socket.IO heartbeat: after the reconnect the
+        # alerts crossed in the gap fire from the candles, at a candle's price, untimed.
+        print(f"stream reconnects: {reconnects}; fired from a gap's candles (not timed): {untimed}")
     print(
         f"notifier: {stats.sent} sent ({stats.handed} handed over by the firing, "
         f"{stats.fetched - stats.handed} read back), {stats.retried} retried, "
-        f"{stats.flood_waits} flood waits"
+        f"{stats.failed} failed, {stats.flood_waits} flood waits, {stats.lost_leases} leases lost"
     )
     if latencies:
         p50 = statistics.median(latencies)
