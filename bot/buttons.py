@@ -7,6 +7,7 @@ its owner, before it expires — decided by one conditional UPDATE in the databa
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from storage.db import Database
 from storage.repos import buttons
 
 PREFIX = "b:"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what secrets.token_urlsafe draws
 
 
 class Refusal(StrEnum):
@@ -86,6 +88,8 @@ class ButtonService:
         if not data.startswith(PREFIX):
             return Refusal.UNKNOWN
         token = data[len(PREFIX) :]
+        if not _TOKEN.fullmatch(token):  # forged: never worth a query (PostgreSQL refuses NUL)
+            return Refusal.UNKNOWN
         now = datetime.now(UTC)
         async with self.db.session() as session:
             if await buttons.claim(session, token, user_id, now):
