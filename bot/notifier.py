@@ -405,7 +405,8 @@ class Notifier:
             per_chat[row.chat_id] = per_chat.get(row.chat_id, 0) + 1
         # Chats that may have more rows than were loaded, or rows another notifier won.
         held.update(c for c, n in per_chat.items() if n >= self.per_chat)
-        held.update(row.chat_id for row in due if row.id not in {r.id for r in rows})
+        taken = {row.id for row in rows}
+        held.update(row.chat_id for row in due if row.id not in taken)
         self._held = held
         self._synced = wakes == self._wakes and len(due) < room
         leased_until = started + self.lease_seconds
