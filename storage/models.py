@@ -298,7 +298,7 @@ class MoneyTransfer(Base):
     memo: Mapped[str | None] = mapped_column(String(128))
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
-    upstream_id: Mapped[str | None] = mapped_column(String(64))
+    upstream_id: Mapped[str | None] = mapped_column(String(128))
     upstream_status: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("memo", sa.String(128), nullable=True),
         sa.Column("reference", sa.String(64), nullable=False, unique=True),
         sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("upstream_id", sa.String(64), nullable=True),
+        sa.Column("upstream_id", sa.String(128), nullable=True),
         sa.Column("upstream_status", sa.String(32), nullable=True),
         sa.Column("error", sa.String(256), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
