@@ -22,11 +22,13 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts import AccountService
 from bot.chats import ChatPreferences
@@ -45,10 +47,12 @@ from exchanges.models import (
 )
 from storage.db import Database
 from storage.models import TrackedOrder
+from storage.repos import confirmations as confirmations_repo
 from storage.repos import orders as orders_repo
 from storage.repos import outbox
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 FILL_SLACK = timedelta(seconds=30)  # an exchange's clock may run behind ours
 
 
@@ -116,6 +120,7 @@ class AccountEvents:
         self._watches: dict[tuple[int, str], _Watch] = {}
         self._scanner: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._finishing: set[asyncio.Future[Any]] = set()
 
     # --- which accounts ---------------------------------------------------------------
     def capabilities(self, exchange: str) -> TradingCapabilities:
@@ -131,8 +136,17 @@ class AccountEvents:
 
     async def start(self) -> None:
         if self._scanner is None:
-            await self.rescan()
+            await self._finish(self.rescan())
             self._scanner = asyncio.create_task(self._rescan_loop(), name="account-events")
+
+    async def _finish(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a unit of work that writes to the database to its end even if the task
+        awaiting it is cancelled (a transaction cut off mid-way can leave SQLite
+        locked); ``stop`` waits for such units."""
+        future = asyncio.ensure_future(work)
+        self._finishing.add(future)
+        future.add_done_callback(self._finishing.discard)
+        return await asyncio.shield(future)
 
     async def stop(self) -> None:
         scanner, self._scanner = self._scanner, None
@@ -146,13 +160,15 @@ class AccountEvents:
             _, stuck = await asyncio.wait(tasks, timeout=10)
             for task in stuck:
                 log.warning("account events: %s did not stop in time", task.get_name())
+        if self._finishing:
+            await asyncio.wait(set(self._finishing), timeout=15)
         self._watches.clear()
 
     async def _rescan_loop(self) -> None:
         while True:
             await asyncio.sleep(self.rates.rescan)
             try:
-                await self.rescan()
+                await self._finish(self.rescan())
             except Exception:
                 log.exception("account events: rescan failed")
 
@@ -204,9 +220,9 @@ class AccountEvents:
         failures = 0
         while True:
             try:
-                await self.poll_once(watch.user_id, watch.exchange)
+                await self._finish(self.poll_once(watch.user_id, watch.exchange))
                 failures = 0
-                delay = await self._interval(watch)
+                delay = await self._finish(self._interval(watch))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -321,15 +337,17 @@ class AccountEvents:
                         attempt = 0
                         # Catch up on what happened while no stream was listening.
                         with contextlib.suppress(ExchangeError):
-                            await self.poll_once(watch.user_id, watch.exchange)
+                            await self._finish(self.poll_once(watch.user_id, watch.exchange))
                         deposits = self.capabilities(watch.exchange).deposits_history
                         async for event in stream.events():
-                            await self.notify(watch.user_id, event)
+                            await self._finish(self.notify(watch.user_id, event))
                             if event.kind == "balance" and deposits:
                                 # A balance that moved may be a deposit the stream does
                                 # not name (Narkasa pushes only balances): look.
                                 with contextlib.suppress(ExchangeError):
-                                    await self._poll_deposits(client, watch.user_id, watch.exchange)
+                                    await self._finish(
+                                        self._poll_deposits(client, watch.user_id, watch.exchange)
+                                    )
                     finally:
                         await stream.close()
             except asyncio.CancelledError:
@@ -353,7 +371,10 @@ class AccountEvents:
         async with self.db.session() as session:
             row = await orders_repo.get(session, user_id, exchange, order.order_id)
             if row is None:
-                # An order placed elsewhere (the exchange's own app): watch it from here.
+                # Not known yet: placed elsewhere (the exchange's own app), or placed by
+                # this bot and pushed before its sender recorded it. In the second case
+                # the sender's reply tells this state, so it becomes the baseline here.
+                sending = await self._sending(session, user_id, exchange)
                 await orders_repo.track(
                     session,
                     user_id=user_id,
@@ -364,8 +385,8 @@ class AccountEvents:
                     side=order.side.value,
                     amount=order.amount,
                     price=order.price,
-                    filled=Decimal(0),
-                    status=OrderStatus.OPEN.value,
+                    filled=order.filled if sending else Decimal(0),
+                    status=order.status.value if sending else OrderStatus.OPEN.value,
                     client_order_id=order.client_order_id,
                 )
                 row = await orders_repo.get(session, user_id, exchange, order.order_id)
@@ -398,6 +419,14 @@ class AccountEvents:
         if queued and self.wake is not None:
             self.wake()
         return int(queued)
+
+    @staticmethod
+    async def _sending(session: AsyncSession, user_id: int, exchange: str) -> bool:
+        """Is one of this user's orders on ``exchange`` between Confirm and its answer?"""
+        rows = await confirmations_repo.in_states(
+            session, (confirmations_repo.CONFIRMED, confirmations_repo.SENT), ("order",)
+        )
+        return any(r.user_id == user_id and r.payload.get("exchange") == exchange for r in rows)
 
     async def _on_deposits(
         self,

@@ -346,6 +346,7 @@ class TradingService:
         self.recover_every = recover_every
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[int] = set()
+        self._pass: asyncio.Future[None] | None = None
         # Rows confirmed before this process started are a crash's leftovers; rows of
         # this process are recovered only once they have been unfinished for ``grace``.
         self.started_at = datetime.now(UTC)
@@ -486,7 +487,7 @@ class TradingService:
                 datetime.now(UTC),
                 result=order_result(order),
             )
-            await orders_repo.track(
+            inserted = await orders_repo.track(
                 session,
                 user_id=action.user_id,
                 chat_id=action.chat_id,
@@ -501,6 +502,19 @@ class TradingService:
                 client_order_id=order.client_order_id or action.client_ref,
                 confirmation_id=action.id,
             )
+            if not inserted:
+                # The private stream reported it first; the reply tells the owner the
+                # state answered here, so that is what alerts count from.
+                row = await orders_repo.get(session, action.user_id, order.exchange, order.order_id)
+                if row is not None and order.filled >= Decimal(row.filled):
+                    await orders_repo.settle(
+                        session,
+                        action.user_id,
+                        order.exchange,
+                        order.order_id,
+                        filled=order.filled,
+                        status=order.status.value,
+                    )
         if self.on_order is not None:
             self.on_order(action.user_id, order.exchange)
 
@@ -730,14 +744,22 @@ class TradingService:
     async def _loop(self) -> None:
         while True:
             try:
-                await self.confirmations.expire_stale()
-                await self.recover()
+                # A pass runs to its end even if the loop is stopped meanwhile: a
+                # transaction cut off mid-way can leave SQLite locked.
+                self._pass = asyncio.ensure_future(self._one_pass())
+                await asyncio.shield(self._pass)
             except Exception:
                 log.exception("trading recovery pass failed")
             await asyncio.sleep(self.recover_every)
+
+    async def _one_pass(self) -> None:
+        await self.confirmations.expire_stale()
+        await self.recover()
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        if self._pass is not None and not self._pass.done():
+            await asyncio.wait({self._pass}, timeout=15)

@@ -147,7 +147,9 @@ async def test_an_order_accepted_just_before_a_crash_is_found_not_resent(
             listed = await emu.wait_for_message(
                 user.chat_id, after_message_id=listing["message_id"], timeout=60
             )
-            lines = [line for line in listed["text"].splitlines() if " Buy " in line]
+            lines = [
+                line for line in listed["text"].splitlines() if f" Buy {venue.amount} " in line
+            ]
             assert len(lines) == 1  # one order, the one placed before the crash
             wire_id = lines[0].split()[0]
             assert wire_id in told["text"]  # the owner is told which order it is
