@@ -181,6 +181,8 @@ class MatchingEngine:
             self._fill(book.balances, order, amount, at, locked_at=at, fee_in_lock=True)
         else:
             self._lock(book.balances, *self._locks(order))
+            if stop_price is None:
+                self._take(book.balances, order)
         book.orders[order.order_id] = order
         self._tell(order)
         return order
@@ -244,6 +246,21 @@ class MatchingEngine:
     def rate_of(self, order: SimOrder) -> Decimal:
         """The fee rate charged on ``order``'s fills."""
         return self.fee_rate if self.fee_rate_for is None else self.fee_rate_for(order)
+
+    def _take(self, balances: Balances, order: SimOrder) -> None:
+        """A limit order the price already crosses on arrival trades at once at the
+        market's price (better than its limit), as a taker does on a real book; a resting
+        order later fills at its own limit (``_match``)."""
+        assert order.price is not None
+        bid, ask = self.bid_ask(order.base, order.quote)
+        if order.side == "buy" and ask <= order.price:
+            at = ask
+        elif order.side == "sell" and bid >= order.price:
+            at = bid
+        else:
+            return
+        amount = order.remaining if self.max_fill is None else min(order.remaining, self.max_fill)
+        self._fill(balances, order, amount, at, locked_at=order.price)
 
     def _match(self, balances: Balances, order: SimOrder) -> bool:
         last = self.last(order.base, order.quote)

@@ -310,8 +310,10 @@ async def test_a_limit_order_the_price_crosses_fills_on_arrival(env: Env) -> Non
     price = (env.sandbox.engine.last("BTC", "TMN") * Decimal("0.95")).quantize(Decimal(1))
     order = await client.place_order(OrderRequest(m, Side.SELL, Decimal("0.002"), price))
     assert order.status is OrderStatus.FILLED and order.filled == Decimal("0.002")
-    # A resting limit order's fills pay the maker rate (0.3 % on TMN markets).
-    assert order.fee == (price * Decimal("0.002") * Decimal("0.003")).quantize(Decimal("1e-8"))
+    # It trades at the book's bid, better than its limit, as a taker on a real book.
+    bid, _ = env.sandbox.engine.bid_ask("BTC", "TMN")
+    assert bid > price
+    assert order.fee == bid * Decimal("0.002") * Decimal("0.003")
     assert order.fee_currency == "TMN"
 
 
