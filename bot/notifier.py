@@ -70,7 +70,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -91,6 +91,7 @@ from storage.models import OutboxMessage
 from storage.repos import outbox
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Clock = Callable[[], float]
 OnBlocked = Callable[[int], Awaitable[object]]  # the result, if any, is ignored
@@ -230,6 +231,10 @@ class Notifier:
         self._renew_now = asyncio.Event()
         self._record_now = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        # Database work of the loops, shielded from their cancellation at stop: a
+        # transaction cut off mid-way leaves its connection to be reset by the pool's
+        # finaliser, which logs an error; stop() lets it finish instead.
+        self._db_work: set[asyncio.Future[Any]] = set()
         self._sending: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._reset()
@@ -338,6 +343,12 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._db_work:
+            done, _ = await asyncio.wait(set(self._db_work), timeout=timeout)
+            for future in done:  # their loops are gone: read failures here, not at GC
+                error = None if future.cancelled() else future.exception()
+                if error is not None:
+                    log.warning("notifier: %s", _describe(error))
         if self._sending:
             _, late = await asyncio.wait(set(self._sending), timeout=timeout)
             for task in late:
@@ -363,7 +374,7 @@ class Notifier:
         while True:
             self._wake.clear()
             try:
-                await self._fetch()
+                await self._shielded(self._fetch())
             except (SQLAlchemyError, OSError) as error:
                 log.warning("notifier: reading the outbox failed: %s", _describe(error))
             with contextlib.suppress(TimeoutError):
@@ -443,8 +454,7 @@ class Notifier:
             started = self._clock()
             lease = self.birth_lease()
             try:
-                async with self.db.session() as session:
-                    kept = await outbox.renew(session, ids, lease)
+                kept = await self._shielded(self._renew(ids, lease))
             except (SQLAlchemyError, OSError) as error:
                 log.warning("notifier: renewing leases failed: %s", _describe(error))
                 continue
@@ -469,7 +479,18 @@ class Notifier:
         while True:
             await self._record_now.wait()
             self._record_now.clear()
-            await self._record_sent()
+            await self._shielded(self._record_sent())
+
+    async def _shielded(self, work: Awaitable[T]) -> T:
+        """Run ``work`` to its end even if the calling loop is cancelled (see stop())."""
+        future = asyncio.ensure_future(work)
+        self._db_work.add(future)
+        future.add_done_callback(self._db_work.discard)
+        return await asyncio.shield(future)
+
+    async def _renew(self, ids: set[int], lease: outbox.Lease) -> set[int]:
+        async with self.db.session() as session:
+            return await outbox.renew(session, ids, lease)
 
     async def _record_sent(self) -> None:
         """Write the ``sent`` records gathered so far, in one transaction."""

@@ -196,16 +196,22 @@ async def remember_deposits(
     row = await session.get(AccountCursor, (user_id, exchange))
     now = datetime.now(UTC)
     if row is None:
-        session.add(
-            AccountCursor(
+        # Two looks at one account (stream catch-up and a poll) may both find no cursor;
+        # PostgreSQL lets both insert, so the second one merges into the first's row.
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(AccountCursor)
+            .values(
                 user_id=user_id,
                 exchange=exchange,
                 deposit_ids=list(dict.fromkeys(ids))[:DEPOSIT_MEMORY],
                 updated_at=now,
             )
+            .on_conflict_do_nothing()
         )
-        await session.flush()
-        return
+        row = await session.get(AccountCursor, (user_id, exchange), populate_existing=True)
+        assert row is not None
     merged = list(dict.fromkeys([*ids, *row.deposit_ids]))[:DEPOSIT_MEMORY]
     row.deposit_ids = merged
     row.updated_at = now
