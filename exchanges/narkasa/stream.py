@@ -137,14 +137,7 @@ class NarkasaStream(MarketStream):
 
     async def close(self) -> None:
         self._closed = True
-        if self._ws is not None:
-            await self._ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self._session is not None:
-            await self._session.close()
+        await _shut(self._ws, self._reader, self._session)
         self._end()
 
     # --- requests -------------------------------------------------------------------
@@ -478,14 +471,7 @@ class NarkasaUserStream(AccountStream):
             yield item
 
     async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self._session is not None:
-            await self._session.close()
+        await _shut(self._ws, self._reader, self._session)
         self._end()
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -544,3 +530,19 @@ class NarkasaUserStream(AccountStream):
         if not self._ended:
             self._ended = True
             self._queue.put_nowait(_CLOSED)
+
+
+async def _shut(
+    ws: aiohttp.ClientWebSocketResponse | None,
+    reader: asyncio.Task[None] | None,
+    session: aiohttp.ClientSession | None,
+) -> None:
+    """Close a websocket, stop its reader task, then close its session (both streams)."""
+    if ws is not None:
+        await ws.close()
+    if reader is not None:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+    if session is not None:
+        await session.close()
