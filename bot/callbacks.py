@@ -34,7 +34,7 @@ from bot.i18n import Lang
 from exchanges.credentials import Credentials
 from exchanges.wallexpay import callbacks as wire
 from storage.db import Database
-from storage.repos import merchants, outbox
+from storage.repos import merchants, outbox, wallexpay_ledger
 from storage.repos import withdrawals as transfers
 
 log = logging.getLogger(__name__)
@@ -216,6 +216,22 @@ class WallexPayCallbacks:
                         invoice_title=invoice.title,
                         invoice_url=invoice.url,
                     )
+            if notice.transaction_id:
+                await wallexpay_ledger.record(
+                    session,
+                    user_id=user_id,
+                    transaction_id=notice.transaction_id,
+                    kind=notice.kind,
+                    status=notice.status,
+                    at=now,
+                    currency=notice.currency,
+                    amount=notice.amount,
+                    fee=notice.fee,
+                    fee_currency=notice.fee_currency,
+                    address=notice.address,
+                    txid=notice.txid,
+                    foreign_id=notice.foreign_id,
+                )
             dedupe = f"wxp:{user_id}:{notice.kind}:{notice.transaction_id}:{notice.status}"
             added = await outbox.enqueue(
                 session,

@@ -335,6 +335,32 @@ class WallexPayInvoice(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class WallexPayTransaction(Base):
+    """A merchant's WallexPay transaction as its callbacks told it: WallexPay's API has no
+    history call, so ``/deposits wallexpay`` and ``/withdrawals wallexpay`` read this
+    ledger. One row per (merchant, transaction id); a later callback updates its status."""
+
+    __tablename__ = "wallexpay_transactions"
+    __table_args__ = (UniqueConstraint("user_id", "transaction_id", name="uq_wallexpay_tx"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # deposit | withdrawal | exchange | invoice | other
+    status: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str | None] = mapped_column(String(16))
+    amount: Mapped[str | None] = mapped_column(String(64))
+    fee: Mapped[str | None] = mapped_column(String(64))
+    fee_currency: Mapped[str | None] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(256))
+    txid: Mapped[str | None] = mapped_column(String(256))
+    foreign_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 # --- operations (issue 9): leader lease, users who started the bot, broadcasts ------------
 
 
