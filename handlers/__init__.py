@@ -7,15 +7,19 @@ from telegram.ext import Application
 
 from handlers import (
     accounts,
+    activity,
     addresses,
     admin,
     alerts,
+    banks,
     callbacks,
     charts,
     feed_texts,
     feeds,
     guards,
+    history,
     language,
+    margin,
     market,
     money_texts,
     payments,
@@ -45,6 +49,10 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     payments.register(app)
     trading.register(app)
     admin.register(app)
+    history.register(app)
+    banks.register(app)
+    margin.register(app)
+    activity.register(app)
     feeds.register(app)
     callbacks.register(app)
     start.register_fallbacks(app)

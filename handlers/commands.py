@@ -147,6 +147,48 @@ COMMANDS: tuple[Command, ...] = (
         "/cancel EXCHANGE ORDER_ID · /cancel",
         N_("Cancel an order (you confirm first), or stop the current step"),
     ),
+    Command(
+        "history",
+        "/history EXCHANGE [SYMBOL]",
+        N_("Your own trades, page by page, or as a CSV file"),
+        "/history narkasa BTC/USDT",
+    ),
+    Command(
+        "deposits",
+        "/deposits EXCHANGE",
+        N_("Your deposits with their status"),
+        "/deposits narkasa",
+    ),
+    Command(
+        "withdrawals",
+        "/withdrawals EXCHANGE",
+        N_("Your withdrawals with their status"),
+        "/withdrawals wex",
+    ),
+    Command(
+        "banks",
+        "/banks · /banks add CARD|IBAN · /banks delete ID",
+        N_("Your Wallex bank cards and IBANs (you confirm changes first)"),
+        "/banks add IR820540102680020817909002",
+    ),
+    Command(
+        "margin",
+        "/margin · /margin history · /margin borrow|repay|transfer …",
+        N_("ALP.COM margin: positions, history, borrow and repay (you confirm first)"),
+        "/margin",
+    ),
+    Command(
+        "activity",
+        "/activity EXCHANGE",
+        N_("Wallet activity: every movement of your balances"),
+        "/activity alp",
+    ),
+    Command(
+        "futures",
+        "/futures AMOUNT FROM TO",
+        N_("A WallexPay futures rate with its fixation time; confirm before it lapses"),
+        "/futures 100 USDT BTC",
+    ),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 
