@@ -91,9 +91,13 @@ from exchanges.models import (
 )
 from exchanges.precision import wire_decimal
 from exchanges.streams import AccountStream
-from exchanges.wallex import auth, parse
+from exchanges.wallex import auth, bank_accounts, parse
+from exchanges.wallex.bank_accounts import BankAccount
+from exchanges.wallex.bank_numbers import BankNumberError, parse_card, parse_iban
 
 ORDERS = "/v1/account/orders"
+CARDS = "/v1/account/card-numbers"
+IBANS = "/v1/account/ibans"
 OPEN_CONCURRENCY = 4
 
 
@@ -159,6 +163,52 @@ class WallexAccount(AccountClient):
         profile = await self._get("/v1/account/profile")
         fee = await self._get("/v1/account/fee")
         return parse.profile(profile, fee)
+
+    # --- bank accounts (the document's "حساب بانکی") ---------------------------------
+    async def _bank_send(self, method: str, path: str, body: dict[str, str] | None) -> Any:
+        headers = self._headers()
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        reply = await self.http.request(method, path, headers=headers, data=data, idempotent=False)
+        return parse.private_result(reply)
+
+    async def cards(self) -> list[BankAccount]:
+        """The account's bank cards: ``GET /v1/account/card-numbers``."""
+        return bank_accounts.entries("card", await self._get(CARDS))
+
+    async def add_card(self, card_number: str) -> BankAccount:
+        """``POST /v1/account/card-numbers`` with ``{"card_number": "<16 digits>"}``;
+        checked (16 digits, Luhn) before anything is sent. Never retried."""
+        try:
+            card = parse_card(card_number)
+        except BankNumberError as exc:
+            raise RejectedRequest(self.name, f"not a card number: {exc.reason}") from None
+        added = await self._bank_send("POST", CARDS, {"card_number": card.wire})
+        return bank_accounts.entry("card", added)
+
+    async def delete_card(self, card_id: int) -> None:
+        """``DELETE /v1/account/card-numbers/{cardNumberID}``."""
+        await self._bank_send("DELETE", f"/v1/account/card-numbers/{int(card_id)}", None)
+
+    async def ibans(self) -> list[BankAccount]:
+        """The account's IBANs: ``GET /v1/account/ibans``."""
+        return bank_accounts.entries("iban", await self._get(IBANS))
+
+    async def add_iban(self, iban: str) -> BankAccount:
+        """``POST /v1/account/ibans`` with ``{"iban": "<24 digits, without IR>"}``;
+        checked (mod-97, a known bank) before anything is sent. Never retried."""
+        try:
+            parsed = parse_iban(iban)
+        except BankNumberError as exc:
+            raise RejectedRequest(self.name, f"not an IBAN: {exc.reason}") from None
+        added = await self._bank_send("POST", IBANS, {"iban": parsed.wire})
+        return bank_accounts.entry("iban", added)
+
+    async def delete_iban(self, iban_id: int) -> None:
+        """``DELETE /v1/account/ibans/{ibanID}``."""
+        await self._bank_send("DELETE", f"/v1/account/ibans/{int(iban_id)}", None)
 
     # --- trading --------------------------------------------------------------------
     async def _send(self, method: str, path: str, body: dict[str, str]) -> Any:

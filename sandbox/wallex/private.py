@@ -21,6 +21,7 @@ unknown currency in the wallet path is Laravel's validation answer (422).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -92,6 +93,19 @@ class WalletNetwork:
 
 
 @dataclass
+class BankEntry:
+    """One bank card (``kind`` "card", 16 digits) or IBAN ("iban", ``IR`` + 24 digits)."""
+
+    kind: str
+    id: int
+    number: str
+    status: str
+
+
+_bank_ids = itertools.count(10)
+
+
+@dataclass
 class WallexAccountState:
     """One Wallex user as the sandbox holds it; tests read and change it freely."""
 
@@ -114,6 +128,13 @@ class WallexAccountState:
     coin_fees: tuple[Decimal, Decimal] = (Decimal("0.002"), Decimal("0.002"))
     # The account's private Socket.IO channel (``{"channel": stream_key}``).
     stream_key: str = field(default_factory=lambda: secrets.token_hex(20))
+    # Bank cards and IBANs (``banks.py``), ids unique across the sandbox.
+    banks: list[BankEntry] = field(default_factory=list)
+
+    def add_bank(self, kind: str, number: str, status: str = "PENDING") -> BankEntry:
+        entry = BankEntry(kind, next(_bank_ids), number, status)
+        self.banks.append(entry)
+        return entry
 
 
 def made_up_address(token: str, coin: str, network: str) -> str:

@@ -12,7 +12,8 @@ with HTTP 422 and ``{"success": false, "message": "The given data was invalid.",
 a real error shape to map. ``udf/history`` follows the UDF convention the path names:
 ``{"s": "no_data"}`` when the range holds no candle.
 
-Private endpoints (token accounts, ``DEMO_TOKEN``) live in ``private.py``, orders and
+Private endpoints (token accounts, ``DEMO_TOKEN``) live in ``private.py``, bank
+cards and IBANs in ``banks.py``, orders and
 own trades in ``trading.py`` (matched by ``sandbox.matching`` against the simulated
 market; the engine sweeps in the background while the app runs); the Socket.IO
 market stream and the private ``stream_key`` channel at ``/socket.io`` in
@@ -33,6 +34,7 @@ from aiohttp import web
 from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket, quantize
 from sandbox.matching import MatchingEngine
+from sandbox.wallex.banks import WallexBanks
 from sandbox.wallex.private import DEMO_TOKEN, WallexAccountState, WallexPrivate
 from sandbox.wallex.socket import Emission, WallexSocket
 from sandbox.wallex.trading import WallexTrading
@@ -109,6 +111,7 @@ class WallexSandbox:
         self.harness = Harness()
         self.markets = {m.symbol: m for m in MARKETS}
         self.private = WallexPrivate({m.symbol: m.quote for m in MARKETS})
+        self.banks = WallexBanks()
         self.socket = WallexSocket(market, self.markets, venue=VENUE)
         self.engine = MatchingEngine(
             market,
@@ -179,6 +182,7 @@ class WallexSandbox:
         app.router.add_get("/v1/trades", self.trades)
         app.router.add_get("/v1/udf/history", self.history)
         self.private.add_routes(app)
+        self.banks.add_routes(app, self.private.guard)
         self.trading.add_routes(app, self.private.guard)
         self.socket.attach(app)
         app.on_startup.append(self._start_matching)
