@@ -11,6 +11,7 @@ from handlers.args import UsageError, clean_args
 from handlers.lang import lang_for
 from handlers.reply import reply
 from handlers.texts import book_text, markets_text, quotes_text, ticker_text, trades_text
+from handlers.world import world_line
 
 
 def _exchange_and_symbol(command: str, args: list[str], context: BotContext) -> tuple[str, str]:
@@ -44,7 +45,7 @@ async def price(update: Update, context: BotContext) -> None:
         return
     exchange, symbol = _exchange_and_symbol("price", args, context)
     ticker = await market.ticker(exchange, symbol)
-    await reply(update, ticker_text(lang, ticker))
+    await reply(update, ticker_text(lang, ticker) + await world_line(context, lang, ticker))
 
 
 async def book(update: Update, context: BotContext) -> None:

@@ -9,6 +9,8 @@ Choices where the document is silent or unclear:
 - Errors: the document shows none. Wallex is a Laravel application and answers bad
   input with HTTP 422 ``{"success": false, "message": …, "result": {param: [reason]}}``;
   a ``symbol`` reason means an unknown market, ``resolution`` an unknown interval.
+- ``/v1/currencies/stats`` (the world's prices in USD, not Wallex's books) is read
+  by ``currency_stats``; ``/price wallex`` adds a coin's line from it (``world.py``).
 - ``udf/history`` returns ``{"s": "no_data"}`` for an empty range (the UDF convention
   its path names); the candle intervals offered are exactly the document's table
   (60, 180, 360, 720 minutes, D, 2D, 3D).
@@ -23,6 +25,7 @@ from exchanges.errors import UnsupportedInterval
 from exchanges.intervals import interval_seconds, normalise_interval
 from exchanges.models import Candle, Capabilities, Market, OrderBook, Ticker, Trade
 from exchanges.wallex import parse
+from exchanges.wallex.world import WorldStats, world_stats
 
 RESOLUTIONS: dict[str, str] = {
     "1h": "60",
@@ -49,6 +52,11 @@ class WallexClient(MarketDataClient):
         reply = await self.http.request("GET", "/v1/markets")
         stats = parse.market_stats(parse.result(reply, symbol=market.symbol), market.symbol)
         return parse.ticker(market, stats, parse.utc_now(self.clock()))
+
+    async def currency_stats(self) -> dict[str, WorldStats]:
+        """Every coin's world price and rank: ``GET /v1/currencies/stats`` (``world.py``)."""
+        reply = await self.http.request("GET", "/v1/currencies/stats")
+        return world_stats(parse.result(reply))
 
     async def order_book(self, market: Market, limit: int = 10) -> OrderBook:
         reply = await self.http.request("GET", "/v1/depth", params={"symbol": market.symbol})

@@ -35,7 +35,13 @@ from sandbox.harness import Harness
 from sandbox.market import SimulatedMarket, quantize
 from sandbox.matching import MatchingEngine
 from sandbox.wallex.banks import WallexBanks
-from sandbox.wallex.private import DEMO_TOKEN, WallexAccountState, WallexPrivate
+from sandbox.wallex.private import (
+    ASSET_NAMES,
+    ASSET_NAMES_EN,
+    DEMO_TOKEN,
+    WallexAccountState,
+    WallexPrivate,
+)
 from sandbox.wallex.socket import Emission, WallexSocket
 from sandbox.wallex.trading import WallexTrading
 from sandbox.wire import json_response
@@ -245,19 +251,38 @@ class WallexSandbox:
         return ok({"symbols": symbols})
 
     async def currency_stats(self, request: web.Request) -> web.Response:
-        out = []
-        for rank, asset in enumerate(("BTC", "ETH", "USDT", "SOL", "TRX", "LTC", "DOGE"), 1):
+        """The document's fields (JSON numbers, as in its example), from the simulated
+        market's USD prices; ranks by market cap. The 7d change is made up (the
+        simulated market keeps 24 hours)."""
+        supply = {"BTC": 19_700_000, "ETH": 120_000_000, "USDT": 110_000_000_000}
+        supply |= {"SOL": 440_000_000, "TRX": 87_000_000_000, "LTC": 74_000_000}
+        supply |= {"DOGE": 143_000_000_000}
+        rows = []
+        for asset, circulating in supply.items():
             t = self.market.ticker(asset, "USD")
+            rows.append((t.last * circulating, asset, circulating, t))
+        rows.sort(key=lambda row: row[0], reverse=True)
+        total_cap = sum(row[0] for row in rows)
+        now = _zulu(self.market.clock())
+        out = []
+        for rank, (cap, asset, circulating, t) in enumerate(rows, 1):
             out.append(
                 {
                     "key": asset,
-                    "name_en": asset,
+                    "name": ASSET_NAMES.get(asset, asset),
+                    "name_en": ASSET_NAMES_EN.get(asset, asset),
                     "rank": rank,
-                    "price": quantize(t.last, 6),
+                    "dominance": quantize(cap / total_cap * 100, 9),
+                    "volume_24h": quantize(t.quote_volume_24h, 3),
+                    "market_cap": quantize(cap, 2),
+                    "price": quantize(t.last, 9),
                     "daily_high_price": quantize(t.high_24h, 6),
                     "daily_low_price": quantize(t.low_24h, 6),
                     "percent_change_24h": quantize(t.change_24h_pct, 5),
-                    "volume_24h": quantize(t.quote_volume_24h, 3),
+                    "percent_change_7d": quantize(t.change_24h_pct * 2, 5),
+                    "circulating_supply": circulating,
+                    "created_at": "2021-02-01T10:46:09Z",
+                    "updated_at": now,
                 }
             )
         return ok(out)
