@@ -14,19 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import secrets
 import time
 from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, case, func, select, update
+from sqlalchemy.engine import Connection
 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.model import AlertRule, Firing, Kind
 from bot.alerts.wallexpay import NAME as WALLEXPAY
 from bot.alerts.wallexpay import WallexPayRates
+from bot.buttons import PREFIX as BUTTON_PREFIX
 from bot.buttons import ButtonService
 from bot.chats import ChatPreferences
 from bot.errors import BotError
@@ -37,6 +40,7 @@ from exchanges.intervals import interval_seconds
 from exchanges.models import Market, Tick
 from storage.db import Database
 from storage.models import Alert, Chat, MarketMark
+from storage.repos import buttons as button_store
 from storage.repos import outbox
 
 log = logging.getLogger(__name__)
@@ -166,6 +170,61 @@ def rule_of(row: Alert) -> AlertRule:
         last_fired_at=_ts(row.last_fired_at),
         signed=(row.pct or "").startswith("+"),
     )
+
+
+def _rounds(firings: Sequence[Firing]) -> list[list[Firing]]:
+    """Split so that no alert appears twice in a round: its second firing must see the
+    first one's state change (an ``every`` alert firing again in one batch)."""
+    rounds: list[list[Firing]] = []
+    seen: list[set[int]] = []
+    for firing in firings:
+        for batch, ids in zip(rounds, seen, strict=True):
+            if firing.alert_id not in ids:
+                batch.append(firing)
+                ids.add(firing.alert_id)
+                break
+        else:
+            rounds.append([firing])
+            seen.append({firing.alert_id})
+    return rounds
+
+
+def _by_time(firings: Sequence[Firing]) -> dict[float, list[int]]:
+    grouped: dict[float, list[int]] = {}
+    for firing in firings:
+        grouped.setdefault(firing.at, []).append(firing.alert_id)
+    return grouped
+
+
+def _with_tokens(
+    buttons: list[list[dict[str, Any]]],
+    user_id: int,
+    chat_id: int,
+    expires: datetime,
+    into: list[dict[str, Any]],
+) -> list[list[dict[str, Any]]]:
+    """Give each button a one-time token (one group: pressing one spends all) and add the
+    rows that make them real to ``into``, written in the firing's transaction."""
+    group = secrets.token_urlsafe(12)
+    issued = []
+    for r in buttons:
+        row = []
+        for b in r:
+            token = secrets.token_urlsafe(16)
+            into.append(
+                {
+                    "token": token,
+                    "user_id": user_id,
+                    "chat_id": chat_id,
+                    "action": str(b["action"]),
+                    "payload": dict(b["payload"]),
+                    "group_id": group,
+                    "expires_at": expires,
+                }
+            )
+            row.append({**b, "callback_data": BUTTON_PREFIX + token})
+        issued.append(row)
+    return issued
 
 
 def candle_ticks(candles: Sequence[Any], since: float, until: float) -> list[tuple[float, Decimal]]:
@@ -432,83 +491,95 @@ class AlertService:
             await self._mark_expired(expired)
 
     async def fire(self, firings: Sequence[Firing]) -> int:
-        """Persist firings and queue their messages in one transaction; wake the notifier."""
+        """Persist firings and queue their messages in one transaction; wake the notifier.
+
+        Every round trip to the database is a trip through a worker thread (SQLite) or
+        the network, and the ORM's unit of work costs more than the statements, so a
+        batch of firings is three Core statements whatever its size: one conditional
+        UPDATE … RETURNING (the one place "exactly once" is decided: only a still active
+        alert changes state, and the row comes back with its chat's language), one
+        insert of the buttons and one of the outbox rows — on SQLite all in one trip
+        through a thread (``Database.write_at_once``). The rows go to the notifier the
+        moment the commit is done.
+        """
         queued: list[outbox.Queued] = []
+        fired: list[FiredAlert] = []
         async with self._fire_lock:
-            chat_ids = {
-                f.alert_id: self._chats[f.alert_id] for f in firings if f.alert_id in self._chats
-            }
-            fired: list[FiredAlert] = []
             lease = self.lease()
-            # Every round trip to the database is a trip through a worker thread (SQLite)
-            # or the network: a firing makes as few as it can, and its rows go to the
-            # notifier the moment the commit is done.
-            language = select(Chat.language).where(Chat.id == Alert.chat_id).scalar_subquery()
-            async with self.db.session() as session:
-                for firing in firings:
-                    if firing.alert_id not in chat_ids:
-                        continue
-                    when = datetime.fromtimestamp(firing.at, UTC)
-                    # One round trip: the state changes only if the alert is still active
-                    # (the one place "exactly once" is decided), and the row comes back
-                    # with its chat's language.
-                    result: Any = await session.execute(
-                        update(Alert)
-                        .where(Alert.id == firing.alert_id, Alert.state == ACTIVE)
-                        .values(
-                            fire_count=Alert.fire_count + 1,
-                            last_fired_at=when,
-                            state=case((Alert.repeat_every_s.is_(None), FIRED), else_=Alert.state),
-                        )
-                        .returning(Alert, language)
-                        .execution_options(synchronize_session=False)
-                    )
-                    found = result.one_or_none()
-                    if found is None:
-                        continue
-                    row, code = found
-                    item = FiredAlert(view_of(row), firing)
-                    fired.append(item)
-                    text, buttons = self.render(self.chats.i18n.get(code), item)
-                    if row.exchange == WALLEXPAY:  # rates only: nothing to chart
-                        buttons = [
-                            kept
-                            for r in buttons
-                            if (kept := [b for b in r if b["action"] != "alert_chart"])
-                        ]
-                    if self.buttons is not None and buttons:
-                        flat = [b for r in buttons for b in r]
-                        tokens = iter(
-                            await self.buttons.issue_in(
-                                session,
-                                row.user_id,
-                                row.chat_id,
-                                [(str(b["action"]), dict(b["payload"])) for b in flat],
-                                ttl=BUTTON_TTL,
-                            )
-                        )
-                        buttons = [
-                            [{**b, "callback_data": next(tokens)} for b in r] for r in buttons
-                        ]
-                    added = await outbox.add(
-                        session,
-                        chat_id=item.alert.chat_id,
-                        user_id=item.alert.user_id,
-                        kind="alert",
-                        dedupe=f"alert:{item.alert.id}:{item.alert.fire_count}",
-                        text=text,
-                        buttons=buttons,
-                        lease=lease,
-                    )
-                    if added is not None:
-                        queued.append(added)
-                await session.commit()
-                if queued:  # before the session is handed back to the pool
-                    self.wake(queued if lease is not None else [])
+            live = [f for f in firings if f.alert_id in self._chats]
+
+            def write(connection: Connection) -> None:
+                for batch in _rounds(live):
+                    fired_now, queued_now = self._fire_round(connection, batch, lease)
+                    fired.extend(fired_now)
+                    queued.extend(queued_now)
+
+            if live:
+                await self.db.write_at_once(write)
+            if queued:
+                self.wake(queued if lease is not None else [])
             self.fired_total += len(fired)
         if any(f.alert.state == FIRED for f in fired):
             self._publish_markets()
         return len(queued)
+
+    def _fire_round(
+        self, connection: Connection, firings: Sequence[Firing], lease: outbox.Lease | None
+    ) -> tuple[Sequence[FiredAlert], Sequence[outbox.Queued]]:
+        """Firings of distinct alerts, written by three statements (synchronous Core:
+        on SQLite the whole transaction is one trip through a thread)."""
+        table = cast(Table, Alert.__table__)
+        language = select(Chat.language).where(Chat.id == table.c.chat_id).scalar_subquery()
+        by_id: dict[int, Firing] = {f.alert_id: f for f in firings}
+        rows: dict[int, Alert] = {}
+        codes: dict[int, str | None] = {}
+        # One UPDATE per distinct tick time (a burst from one tick is one statement).
+        for at, ids in _by_time(firings).items():
+            result = connection.execute(
+                update(table)
+                .where(table.c.id.in_(ids), table.c.state == ACTIVE)
+                .values(
+                    fire_count=table.c.fire_count + 1,
+                    last_fired_at=datetime.fromtimestamp(at, UTC),
+                    state=case((table.c.repeat_every_s.is_(None), FIRED), else_=table.c.state),
+                )
+                .returning(*table.c, language.label("language"))
+            )
+            for mapping in result.mappings():
+                values = dict(mapping)
+                codes[values["id"]] = values.pop("language")
+                rows[values["id"]] = Alert(**values)
+        fired: list[FiredAlert] = []
+        messages: list[outbox.NewMessage] = []
+        button_rows: list[dict[str, Any]] = []
+        expires = datetime.now(UTC) + BUTTON_TTL
+        for firing in firings:  # in the engine's order, whatever order RETURNING used
+            row = rows.get(firing.alert_id)
+            if row is None:
+                continue
+            item = FiredAlert(view_of(row), by_id[firing.alert_id])
+            fired.append(item)
+            text, buttons = self.render(self.chats.i18n.get(codes[row.id]), item)
+            if row.exchange == WALLEXPAY:  # rates only: nothing to chart
+                buttons = [
+                    kept
+                    for r in buttons
+                    if (kept := [b for b in r if b["action"] != "alert_chart"])
+                ]
+            if self.buttons is not None and buttons:
+                buttons = _with_tokens(buttons, row.user_id, row.chat_id, expires, button_rows)
+            messages.append(
+                outbox.NewMessage(
+                    chat_id=row.chat_id,
+                    user_id=row.user_id,
+                    kind="alert",
+                    dedupe=f"alert:{row.id}:{row.fire_count}",
+                    text=text,
+                    buttons=buttons,
+                )
+            )
+        button_store.insert_many(connection, button_rows)
+        return fired, outbox.insert_many(connection, messages, lease)
 
     async def _write_pending(self) -> None:
         batch, self._pending = self._pending, []
