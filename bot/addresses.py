@@ -7,21 +7,38 @@ a checksum (Bitcoin, Litecoin and Tron base58check; bech32/bech32m segwit addres
 or a fixed form (``0x`` + 40 hex digits on Ethereum-like networks); elsewhere only
 what no address can contain (spaces, control characters) is refused, and the
 exchange has the last word.
+
+Some systems keep an address book of their own (Narkasa: ``balance/withdraw``'s
+``addressList`` of each channel, per currency). ``exchange_book`` reads it for
+``/addresses EXCHANGE [CURRENCY]``: for one currency when named, otherwise for the
+currencies the account holds (at most ``EXCHANGE_BOOK_CURRENCIES``, since the call
+takes one currency at a time), with their names from the system's currency list where
+it has one (Narkasa ``balance/currencies``). ``saved_on_exchange`` tells ``/withdraw``
+that an address saved on the exchange is not an unknown one; a failure to read that
+list only leaves the address marked unsaved (the book is a comfort, never a gate).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
+from bot.accounts import AccountService
 from bot.errors import BotError
+from exchanges.accounts import AccountClient
+from exchanges.errors import ExchangeError, NetworkError
+from exchanges.models import ExchangeAddress
 from storage.db import Database
 from storage.models import SavedAddress
 from storage.repos import addresses as repo
 
 MAX_ADDRESSES = 200
+EXCHANGE_BOOK_CURRENCIES = 8
 LABEL_MAX = 64
 _ADDRESS = re.compile(r"^[A-Za-z0-9:._\-]{4,128}$")
 _MEMO = re.compile(r"^[A-Za-z0-9:._\-]{1,128}$")
@@ -246,3 +263,92 @@ def _view(row: SavedAddress) -> SavedAddressView:
         label=row.label,
         created_at=row.created_at,
     )
+
+
+# --- the exchange's own address book ---------------------------------------------------
+class NoExchangeBook(BotError):
+    """The system keeps no address book its API gives out."""
+
+    def __init__(self, exchange: str) -> None:
+        super().__init__(f"{exchange}: no address book in its API")
+        self.exchange = exchange
+
+
+@runtime_checkable
+class ListsCurrencies(Protocol):
+    async def currencies(self) -> dict[str, str]: ...
+
+
+def has_exchange_book(client: AccountClient) -> bool:
+    return type(client).withdrawal_addresses is not AccountClient.withdrawal_addresses
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeBook:
+    """What ``/addresses EXCHANGE`` shows: the saved addresses per currency asked."""
+
+    exchange: str
+    entries: tuple[ExchangeAddress, ...]
+    asked: tuple[str, ...]  # currencies whose list was read
+    names: dict[str, str]  # currency code → name, where the system names them
+    unread: tuple[str, ...] = ()  # currencies held but not asked (over the limit)
+    refused: tuple[tuple[str, str], ...] = ()  # (currency, the exchange's reason)
+
+
+async def exchange_book(
+    accounts: AccountService, user_id: int, exchange: str, currency: str | None = None
+) -> ExchangeBook:
+    async with accounts.session(user_id, exchange) as client:
+        if not has_exchange_book(client):
+            raise NoExchangeBook(exchange)
+        names: dict[str, str] = {}
+        if isinstance(client, ListsCurrencies):
+            names = await accounts.call(exchange, client.currencies())
+        if currency is not None:
+            wanted = [currency.strip().upper()]
+            unread: list[str] = []
+        else:
+            held = [
+                b.currency.upper()
+                for b in await accounts.call(exchange, client.balances())
+                if b.available + b.locked > 0
+            ]
+            wanted, unread = held[:EXCHANGE_BOOK_CURRENCIES], held[EXCHANGE_BOOK_CURRENCIES:]
+        entries: list[ExchangeAddress] = []
+        refused: list[tuple[str, str]] = []
+        for code in wanted:
+            try:
+                entries += await accounts.call(exchange, client.withdrawal_addresses(code))
+            except NetworkError:
+                raise
+            except ExchangeError as exc:
+                if currency is not None:
+                    raise
+                refused.append((code, exc.message))
+    return ExchangeBook(
+        exchange=exchange,
+        entries=tuple(entries),
+        asked=tuple(wanted),
+        names=names,
+        unread=tuple(unread),
+        refused=tuple(refused),
+    )
+
+
+async def saved_on_exchange(
+    client: AccountClient, currency: str, address: str, network: str | None, timeout: float
+) -> ExchangeAddress | None:
+    """The entry of the exchange's own book for this address, if it has one."""
+    if not has_exchange_book(client):
+        return None
+    try:
+        async with asyncio.timeout(timeout):
+            entries: Sequence[ExchangeAddress] = await client.withdrawal_addresses(currency)
+    except (ExchangeError, TimeoutError):
+        return None
+    for entry in entries:
+        if entry.address != address:
+            continue
+        if network is None or entry.network is None or entry.network.upper() == network.upper():
+            return entry
+    return None

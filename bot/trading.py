@@ -13,6 +13,23 @@ one (``trading.client_order_ids``: ALP v3), otherwise among the account's open o
 and latest fills — same symbol, side, amount and price, made after the Confirm and not
 already known to the bot. ``recover`` does this for every row a crash left behind and
 tells the owner what became of it through the outbox.
+
+Beyond plain limit and market orders (issue 11):
+- Stop-limit orders (``trading.stop_limit_orders``: Narkasa) carry a stop price. It is
+  rounded to the tick like the limit price and in the same direction (a buy down, a
+  sell up): the stop then never triggers later than asked — a buy stop (Narkasa's
+  ``GREATER``) fires when the price rises to it, a sell stop (``LESS``) when it falls
+  to it. A stop the last price has already reached is not refused: the summary warns
+  that the order becomes a limit order at once. Minimum total and balance are checked
+  at the limit price, which is what the exchange locks.
+- Fast orders (``trading.fast_orders``: Narkasa's ``fast-buy``/``fast-sell``) are sized
+  as the document sizes them: a fast buy by the quote total to spend, a fast sell by
+  the base amount to sell. The total is rounded down to the places the exchange takes
+  for totals (``FastTotals``), the amount it buys is estimated from the order book.
+- Cancelling several orders (``/cancel EXCHANGE ID ID …``) is one confirmation of kind
+  ``cancels``; a client that cancels many in one call (``CancelsMany``: WEX
+  ``CancelOrders``) gets one call, any other one call per id, in order. Each id's
+  outcome is recorded, and an id that failed does not stop the others.
 """
 
 from __future__ import annotations
@@ -20,12 +37,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from bot.accounts import AccountService
 from bot.chats import ChatPreferences
@@ -53,6 +70,7 @@ from exchanges.models import (
     TradingCapabilities,
 )
 from exchanges.precision import round_amount, round_price
+from exchanges.wex.models import CancelResult
 from storage.db import Database
 from storage.repos import confirmations as confirmations_repo
 from storage.repos import orders as orders_repo
@@ -63,7 +81,9 @@ T = TypeVar("T")
 
 ORDER = "order"
 CANCEL = "cancel"
-KINDS = (ORDER, CANCEL)
+CANCELS = "cancels"
+KINDS = (ORDER, CANCEL, CANCELS)
+MAX_CANCELS = 20
 BOOK_DEPTH = 50
 # How much earlier than our Confirm an exchange's clock may stamp the order.
 CLOCK_SLACK = timedelta(seconds=30)
@@ -73,12 +93,28 @@ MAX_RATE_WAIT = 3.0
 
 # --- what the user can fix ------------------------------------------------------------
 class TradingNotOffered(BotError):
-    """The system has no orders of that kind (``what``: "limit", "market", "cancel"...)."""
+    """The system has no orders of that kind (``what``: "limit", "market", "cancel",
+    "stop-limit", "fast"...); ``offered_on`` names the systems that have them."""
 
-    def __init__(self, exchange: str, what: str) -> None:
+    def __init__(self, exchange: str, what: str, offered_on: Sequence[str] = ()) -> None:
         super().__init__(f"{exchange}: no {what} orders")
         self.exchange = exchange
         self.what = what
+        self.offered_on = tuple(offered_on)
+
+
+@runtime_checkable
+class FastTotals(Protocol):
+    """A client that says how many places a fast order's quote total may have."""
+
+    async def fast_total_decimals(self, market: Market) -> int: ...
+
+
+@runtime_checkable
+class CancelsMany(Protocol):
+    """A client that cancels several orders in one call (WEX ``CancelOrders``)."""
+
+    async def cancel_orders(self, order_ids: Sequence[str]) -> list[CancelResult]: ...
 
 
 class MarketNotTrading(BotError):
@@ -206,6 +242,11 @@ class OrderPreview:
     amount_given: Decimal | None = None  # set when the amount was rounded
     price_given: Decimal | None = None  # set when the price was rounded
     book_covers: bool = True
+    stop_price: Decimal | None = None  # a stop-limit order's trigger
+    stop_given: Decimal | None = None  # set when the stop was rounded
+    last_price: Decimal | None = None  # the market's last price, for a stop's warning
+    fast: bool = False  # a fast order (a fast buy: ``total`` is what it spends)
+    total_given: Decimal | None = None  # set when a fast buy's total was rounded
 
     @property
     def exchange(self) -> str:
@@ -213,7 +254,18 @@ class OrderPreview:
 
     @property
     def order_type(self) -> OrderType:
+        if self.stop_price is not None:
+            return OrderType.STOP_LIMIT
         return OrderType.MARKET if self.price is None else OrderType.LIMIT
+
+    @property
+    def stop_reached(self) -> bool:
+        """The last price is already at the stop: the order rests as a limit at once."""
+        if self.stop_price is None or self.last_price is None:
+            return False
+        if self.side is Side.BUY:
+            return self.last_price >= self.stop_price
+        return self.last_price <= self.stop_price
 
 
 def check_order(
@@ -278,11 +330,114 @@ def check_order(
     )
 
 
+def check_stop_order(
+    market: Market,
+    side: Side,
+    amount: Decimal,
+    price: Decimal,
+    stop: Decimal,
+    *,
+    fee: Fee | None,
+    available: Decimal,
+    last: Decimal | None,
+) -> OrderPreview:
+    """A stop-limit order's preview: the limit order's checks, then the stop on the tick
+    in the same direction as the price (a buy down, a sell up: never triggering later
+    than asked). No I/O."""
+    if stop <= 0:
+        raise BadOrderNumber("stop")
+    preview = check_order(market, side, amount, price, book=None, fee=fee, available=available)
+    rounded = safe_price(market, side, stop)
+    if rounded <= 0:
+        raise BadOrderNumber("stop")
+    return replace(
+        preview,
+        stop_price=rounded,
+        stop_given=stop if rounded != stop else None,
+        last_price=last,
+    )
+
+
+def walk_book_total(book: OrderBook, total: Decimal) -> tuple[Decimal, Decimal, bool] | None:
+    """What spending ``total`` of the quote on the asks shown buys: (base amount,
+    average price, whether the book shown covers it; the rest is priced at its last
+    level)."""
+    if not book.asks or total <= 0:
+        return None
+    left = total
+    bought = Decimal(0)
+    for level in book.asks:
+        cost = level.amount * level.price
+        if cost >= left:
+            bought += left / level.price
+            return bought, total / bought, True
+        bought += level.amount
+        left -= cost
+    bought += left / book.asks[-1].price
+    return bought, total / bought, False
+
+
+def check_fast_buy(
+    market: Market,
+    total: Decimal,
+    *,
+    total_decimals: int,
+    book: OrderBook | None,
+    fee: Fee | None,
+    available: Decimal,
+) -> OrderPreview:
+    """A fast buy spending ``total`` of the quote: the total rounded down to the places
+    the exchange takes, its minimum total, the amount it buys estimated from the book
+    (and that amount's minimum), the quote balance. No I/O."""
+    if total <= 0:
+        raise BadOrderNumber("total")
+    if not market.active:
+        raise MarketNotTrading(market)
+    rounded = total.quantize(Decimal(1).scaleb(-total_decimals), rounding=ROUND_DOWN)
+    smallest = Decimal(1).scaleb(-total_decimals)
+    if rounded <= 0:
+        raise TotalBelowMinimum(market, rounded, max(market.min_notional or smallest, smallest))
+    if market.min_notional is not None and rounded < market.min_notional:
+        raise TotalBelowMinimum(market, rounded, market.min_notional)
+    walked = walk_book_total(book, rounded) if book is not None else None
+    if walked is None:
+        raise NoLiquidity(market, Side.BUY)
+    bought, average, covers = walked
+    amount = round_amount(market, bought)
+    if amount <= 0 or (market.min_amount is not None and amount < market.min_amount):
+        step = market.step_size or Decimal(1).scaleb(-market.amount_decimals)
+        raise AmountBelowMinimum(market, amount, max(market.min_amount or Decimal(0), step))
+    pct = fee_pct(fee, OrderType.MARKET)
+    if available < rounded:
+        raise NotEnoughBalance(market.exchange, market.quote, rounded, available)
+    return OrderPreview(
+        market=market,
+        side=Side.BUY,
+        amount=amount,
+        price=None,
+        estimated_price=average,
+        total=rounded,
+        fee=rounded * pct / 100 if pct is not None else None,
+        fee_pct=pct,
+        spend_currency=market.quote,
+        available=available,
+        book_covers=covers,
+        fast=True,
+        total_given=total if rounded != total else None,
+    )
+
+
 def matches(order: Order, payload: Mapping[str, Any], since: datetime) -> bool:
     """Is ``order`` the one a confirmation asked for (no client id to go by)?"""
     if order.symbol != payload["symbol"] or order.side.value != payload["side"]:
         return False
-    if order.amount != Decimal(str(payload["amount"])):
+    fast_buy = bool(payload.get("fast")) and payload["side"] == Side.BUY.value
+    # A fast buy is known by the total it spent (its answers carry no base amount).
+    expected = decimal_of(payload, "total") if fast_buy else decimal_of(payload, "amount")
+    if order.amount != expected:
+        return False
+    stop = decimal_of(payload, "stop")
+    if stop is not None and order.stop_price is not None and order.stop_price != stop:
         return False
     price = decimal_of(payload, "price")
     if price is not None and order.price is not None and order.price != price:
@@ -300,6 +455,28 @@ class Recovered:
     action: Action
     order: Order | None
     sent: bool  # False: the crash came before the request left
+    still_open: tuple[str, ...] = ()  # a several-order cancel: the ids still open
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """One id of a several-order cancel: cancelled, or why not (``not_found``: it was
+    no longer open; ``error``: the exchange's words; ``unknown``: no answer)."""
+
+    order_id: str
+    cancelled: bool
+    not_found: bool = False
+    unknown: bool = False
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "cancelled": self.cancelled,
+            "not_found": self.not_found,
+            "unknown": self.unknown,
+            "error": self.error,
+        }
 
 
 class Texts(Protocol):
@@ -358,6 +535,21 @@ class TradingService:
         cls = self.accounts.factories.get(exchange)
         return cls[0].trading if cls is not None else TradingCapabilities()
 
+    def offering(self, what: str) -> tuple[str, ...]:
+        """The systems whose clients have orders of ``what`` ("stop-limit", "fast")."""
+        flag = {"stop-limit": "stop_limit_orders", "fast": "fast_orders"}[what]
+        return tuple(
+            name
+            for name, (cls, _) in self.accounts.factories.items()
+            if getattr(cls.trading, flag, False)
+        )
+
+    def _require(self, exchange: str, what: str) -> None:
+        caps = self.capabilities(exchange)
+        flag = {"stop-limit": caps.stop_limit_orders, "fast": caps.fast_orders}[what]
+        if not flag:
+            raise TradingNotOffered(exchange, what, self.offering(what))
+
     async def _call(self, exchange: str, make: Callable[[], Awaitable[T]]) -> T:
         """One signed call; refused for the rate (ALP: 2 calls a second per account, and
         a 429 means nothing was done) it is made again after the wait asked, twice at most."""
@@ -379,8 +571,15 @@ class TradingService:
         side: Side,
         amount: Decimal,
         price: Decimal | None,
+        stop: Decimal | None = None,
     ) -> OrderPreview:
+        """A limit order with ``price``, a market order without; with ``stop`` too, a
+        stop-limit order (``price`` is then its limit)."""
         caps = self.capabilities(exchange)
+        if stop is not None:
+            self._require(exchange, "stop-limit")
+            if price is None:
+                raise BadOrderNumber("price")
         if price is None and not caps.market_orders:
             raise TradingNotOffered(exchange, "market")
         if price is not None and not caps.limit_orders:
@@ -402,21 +601,70 @@ class TradingService:
         available = next(
             (b.available for b in balances if b.currency.upper() == spend.upper()), Decimal(0)
         )
+        if stop is not None and price is not None:
+            ticker = await self.market.ticker(exchange, market.symbol)
+            return check_stop_order(
+                market,
+                side,
+                amount,
+                price,
+                stop,
+                fee=fee,
+                available=available,
+                last=None if ticker.stale else ticker.last,
+            )
         return check_order(market, side, amount, price, book=book, fee=fee, available=available)
+
+    async def preview_fast(
+        self, user_id: int, exchange: str, symbol: str, side: Side, value: Decimal
+    ) -> OrderPreview:
+        """A fast order as the document sizes it: a buy spends ``value`` of the quote, a
+        sell sells ``value`` of the base."""
+        self._require(exchange, "fast")
+        if value <= 0:
+            raise BadOrderNumber("total" if side is Side.BUY else "amount")
+        _, market = await self.market.market(exchange, symbol)
+        if not market.active:
+            raise MarketNotTrading(market)
+        if self.on_order is not None and self.capabilities(exchange).account_events == "stream":
+            self.on_order(user_id, exchange)
+        book = await self.market.order_book(exchange, market.symbol, BOOK_DEPTH)
+        async with self.accounts.session(user_id, exchange) as client:
+            fee = await self._call(exchange, lambda: client.trading_fee(market))
+            balances = await self._call(exchange, lambda: client.balances())
+            places = market.price_decimals
+            if side is Side.BUY and isinstance(client, FastTotals):
+                places = await self._call(exchange, lambda: client.fast_total_decimals(market))
+        spend = market.quote if side is Side.BUY else market.base
+        available = next(
+            (b.available for b in balances if b.currency.upper() == spend.upper()), Decimal(0)
+        )
+        if side is Side.BUY:
+            return check_fast_buy(
+                market, value, total_decimals=places, book=book, fee=fee, available=available
+            )
+        preview = check_order(market, side, value, None, book=book, fee=fee, available=available)
+        return replace(preview, fast=True)
 
     async def propose(self, user_id: int, chat_id: int, preview: OrderPreview) -> Pending:
         caps = self.capabilities(preview.exchange)
+        payload: dict[str, Any] = {
+            "exchange": preview.exchange,
+            "symbol": preview.market.symbol,
+            "side": preview.side.value,
+            "amount": preview.amount,
+            "price": preview.price,
+        }
+        if preview.stop_price is not None:
+            payload["stop"] = preview.stop_price
+        if preview.fast:
+            payload["fast"] = True
+            payload["total"] = preview.total
         return await self.confirmations.create(
             user_id=user_id,
             chat_id=chat_id,
             kind=ORDER,
-            payload={
-                "exchange": preview.exchange,
-                "symbol": preview.market.symbol,
-                "side": preview.side.value,
-                "amount": preview.amount,
-                "price": preview.price,
-            },
+            payload=payload,
             client_ref=caps.client_order_ids,
         )
 
@@ -446,20 +694,32 @@ class TradingService:
         _, market = await self.market.market(exchange, str(payload["symbol"]))
         amount = decimal_of(payload, "amount")
         assert amount is not None
+        side = Side(str(payload["side"]))
         request = OrderRequest(
             market=market,
-            side=Side(str(payload["side"])),
+            side=side,
             amount=amount,
             price=decimal_of(payload, "price"),
             client_order_id=action.client_ref
             if self.capabilities(exchange).client_order_ids
             else None,
+            stop_price=decimal_of(payload, "stop"),
         )
+        fast = bool(payload.get("fast"))
+        total = decimal_of(payload, "total")
+
+        def place(client: AccountClient) -> Awaitable[Order]:
+            if not fast:
+                return client.place_order(request)
+            if side is Side.BUY:
+                return client.place_fast_order(market, side, total=total)
+            return client.place_fast_order(market, side, amount=amount)
+
         async with self.accounts.session(action.user_id, exchange) as client:
             if not await self.confirmations.mark_sent(action.id):
                 raise RuntimeError(f"confirmation {action.id} was not ours to send")
             try:
-                order = await self._call(exchange, lambda: client.place_order(request))
+                order = await self._call(exchange, lambda: place(client))
             except NetworkError:
                 # The request may have arrived: look, never send again.
                 try:
@@ -618,6 +878,96 @@ class TradingService:
             self.on_order(action.user_id, exchange)
         return order
 
+    async def order_detail(
+        self, user_id: int, exchange: str, order_id: str, symbol: str | None
+    ) -> Order:
+        """One order in full, from the exchange's own lookup (WEX ``OrderInfo``, Wallex,
+        ALP); where the system has none, from its open orders."""
+        market = (await self.market.market(exchange, symbol))[1] if symbol else None
+        async with self.accounts.session(user_id, exchange) as client:
+            try:
+                return await self._call(exchange, lambda: client.order(order_id, market))
+            except NotSupported:
+                found = await self._call(exchange, lambda: client.open_orders(market))
+        for order in found:
+            if order.order_id == order_id:
+                return order
+        raise OrderNotFound(exchange, order_id)
+
+    async def propose_cancels(
+        self, user_id: int, chat_id: int, exchange: str, orders: Sequence[Order]
+    ) -> Pending:
+        """One confirmation for cancelling several open orders."""
+        if not self.capabilities(exchange).cancel:
+            raise TradingNotOffered(exchange, "cancel")
+        return await self.confirmations.create(
+            user_id=user_id,
+            chat_id=chat_id,
+            kind=CANCELS,
+            payload={
+                "exchange": exchange,
+                "orders": [{"order_id": o.order_id, "symbol": o.symbol} for o in orders],
+            },
+        )
+
+    async def execute_cancels(self, action: Action) -> list[CancelOutcome]:
+        async with self._executing(action):
+            return await self._execute_cancels(action)
+
+    async def _execute_cancels(self, action: Action) -> list[CancelOutcome]:
+        payload = action.payload
+        exchange = str(payload["exchange"])
+        wanted = [(str(o["order_id"]), str(o["symbol"])) for o in payload["orders"]]
+        markets: dict[str, Market] = {}
+        for _, symbol in wanted:
+            if symbol not in markets:
+                markets[symbol] = (await self.market.market(exchange, symbol))[1]
+        async with self.accounts.session(action.user_id, exchange) as client:
+            if not await self.confirmations.mark_sent(action.id):
+                raise RuntimeError(f"confirmation {action.id} was not ours to send")
+            before = {
+                order_id: await self._mark_watched(action.user_id, exchange, order_id, None)
+                for order_id, _ in wanted
+            }
+            if isinstance(client, CancelsMany):
+                ids = [order_id for order_id, _ in wanted]
+                try:
+                    results = await self._call(exchange, lambda: client.cancel_orders(ids))
+                except ExchangeError as exc:
+                    await self.confirmations.mark_failed(action.id, f"{type(exc).__name__}: {exc}")
+                    for order_id, status in before.items():
+                        if status is not None:
+                            await self._mark_watched(action.user_id, exchange, order_id, status)
+                    raise
+                outcomes = [CancelOutcome(r.order_id, r.cancelled, error=r.error) for r in results]
+            else:
+                outcomes = []
+                for order_id, symbol in wanted:
+                    outcomes.append(
+                        await self._cancel_one(client, exchange, order_id, markets[symbol])
+                    )
+        for outcome in outcomes:
+            status = before.get(outcome.order_id)
+            if not outcome.cancelled and status is not None:
+                await self._mark_watched(action.user_id, exchange, outcome.order_id, status)
+        await self.confirmations.mark_done(action.id, {"outcomes": [o.as_json() for o in outcomes]})
+        if self.on_order is not None:
+            self.on_order(action.user_id, exchange)
+        return outcomes
+
+    async def _cancel_one(
+        self, client: AccountClient, exchange: str, order_id: str, market: Market
+    ) -> CancelOutcome:
+        try:
+            await self._call(exchange, lambda: client.cancel_order(order_id, market))
+        except OrderNotFound:
+            return CancelOutcome(order_id, False, not_found=True)
+        except NetworkError:
+            return CancelOutcome(order_id, False, unknown=True)
+        except ExchangeError as exc:
+            return CancelOutcome(order_id, False, error=exc.message)
+        return CancelOutcome(order_id, True)
+
     async def _mark_watched(
         self, user_id: int, exchange: str, order_id: str, status: str | None
     ) -> str | None:
@@ -672,6 +1022,8 @@ class TradingService:
             outcome = Recovered(action, None, sent=False)
             await self._settle(action, outcome, failed="stopped before sending")
             return outcome
+        if action.kind == CANCELS:
+            return await self._recover_cancels(action)
         _, market = await self.market.market(exchange, str(action.payload["symbol"]))
         async with self.accounts.session(action.user_id, exchange) as client:
             if action.kind == CANCEL:
@@ -703,6 +1055,33 @@ class TradingService:
         else:
             await self._record(action, order)
             await self._settle(action, outcome)
+        return outcome
+
+    async def _recover_cancels(self, action: Action) -> Recovered:
+        """A several-order cancel cut off after sending: each id still open was not
+        cancelled (its watched state comes back), the others were."""
+        exchange = str(action.payload["exchange"])
+        ids = [str(o["order_id"]) for o in action.payload["orders"]]
+        async with self.accounts.session(action.user_id, exchange) as client:
+            open_now = {
+                o.order_id: o for o in await self._call(exchange, lambda: client.open_orders())
+            }
+        still = tuple(i for i in ids if i in open_now)
+        for order_id in still:
+            await self._mark_watched(
+                action.user_id, exchange, order_id, open_now[order_id].status.value
+            )
+        outcome = Recovered(action, None, sent=True, still_open=still)
+        await self._settle(
+            action,
+            outcome,
+            done={
+                "outcomes": [
+                    CancelOutcome(i, i not in open_now, unknown=i in open_now).as_json()
+                    for i in ids
+                ]
+            },
+        )
         return outcome
 
     async def _settle(

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from bot.accounts import AccountService, NoAccountSupport
-from bot.addresses import AddressBook, check_address, check_memo
+from bot.addresses import AddressBook, check_address, check_memo, saved_on_exchange
 from bot.caps import Caps, CapView
 from bot.errors import BotError
 from bot.i18n import places_of
@@ -289,6 +289,10 @@ class WithdrawalService:
                 raise MemoRequired(currency)
             check_amount(terms, amount)
             available = await self._available(client, exchange, currency)
+            # An address saved in the exchange's own book (Narkasa) is not an unknown one.
+            on_exchange = await saved_on_exchange(
+                client, currency, address, network or terms.network, self.accounts.timeout
+            )
         deducted = fee_deducted(exchange, terms)
         needed = amount + terms.fee if terms.fee is not None and deducted is False else amount
         if available < needed:
@@ -307,8 +311,8 @@ class WithdrawalService:
             fee=terms.fee,
             receive=receives(amount, terms.fee, deducted),
             available=available,
-            saved=saved is not None,
-            saved_label=saved.label if saved else None,
+            saved=saved is not None or on_exchange is not None,
+            saved_label=saved.label if saved else (on_exchange.label if on_exchange else None),
             cap=cap,
             fee_deducted=deducted,
         )

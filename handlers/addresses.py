@@ -1,15 +1,20 @@
 """/addresses: the user's address book, with a delete button per address; ``add`` saves
-one; and the "Save address" offer after a withdrawal to an unsaved address."""
+one; ``/addresses EXCHANGE [CURRENCY]`` shows the exchange's own address book where its
+API gives one (Narkasa); and the "Save address" offer after a withdrawal to an unsaved
+address."""
 
 from __future__ import annotations
 
 import re
+from html import escape
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
+from bot.addresses import ExchangeBook, NoExchangeBook, exchange_book
 from bot.buttons import Press
 from bot.context import BotContext
+from bot.i18n import Lang
 from handlers import money_texts as mt
 from handlers.args import UsageError, clean_args
 from handlers.callbacks import action
@@ -17,6 +22,7 @@ from handlers.guards import private_only
 from handlers.keyboards import one_time_keyboard
 from handlers.lang import lang_for
 from handlers.reply import reply
+from handlers.texts import exchange_title
 from handlers.withdrawals import answers_money_errors, exchange_arg, money_of
 
 _NETWORK = re.compile(r"^[A-Z][A-Z0-9_\-]{1,15}$")
@@ -67,6 +73,16 @@ async def addresses(update: Update, context: BotContext) -> None:
         saved = await book.known(user.id, exchange, currency, address, network=network, memo=memo)
         await reply(update, mt.address_added(lang, saved, added))
         return
+    if args and args[0].lower() in context.services.accounts.exchanges and len(args) <= 2:
+        there = args[0].lower()
+        wanted = args[1] if len(args) == 2 else None
+        try:
+            book_there = await exchange_book(context.services.accounts, user.id, there, wanted)
+        except NoExchangeBook:
+            await reply(update, no_exchange_book_text(lang, there))
+            return
+        await reply(update, exchange_book_text(lang, book_there))
+        return
     if args:
         raise UsageError("addresses", "To add one: /addresses add EXCHANGE CURRENCY ADDRESS.")
     found = await book.list(user.id)
@@ -76,6 +92,62 @@ async def addresses(update: Update, context: BotContext) -> None:
     rows = [[(f"🗑 {lang.integer(i)}", "addr_del", {"id": a.id})] for i, a in enumerate(found, 1)]
     markup = await one_time_keyboard(context, user.id, chat.id, rows, together=False)
     await reply(update, mt.addresses_text(lang, found), markup=markup)
+
+
+def no_exchange_book_text(lang: Lang, exchange: str) -> str:
+    return lang(
+        "{exchange} keeps no address book that its API gives out. /addresses shows yours.",
+        exchange=exchange_title(exchange),
+    )
+
+
+def exchange_book_text(lang: Lang, found: ExchangeBook) -> str:
+    """The exchange's own saved addresses, per currency asked."""
+    title = exchange_title(found.exchange)
+    name = escape(found.exchange)
+    if not found.asked:
+        return lang(
+            "You hold no currency on {exchange}. Name one: /addresses {name} CURRENCY.",
+            exchange=title,
+            name=name,
+        )
+    lines = [lang("<b>Addresses saved on {exchange}</b>", exchange=title)]
+    for code in found.asked:
+        label = escape(code)
+        if code in found.names and found.names[code] != code:
+            label += f" ({escape(found.names[code])})"
+        entries = [e for e in found.entries if e.currency == code]
+        refusal = next((reason for c, reason in found.refused if c == code), None)
+        if refusal is not None:
+            lines.append(f"<b>{label}</b>: " + escape(refusal))
+            continue
+        if not entries:
+            lines.append(f"<b>{label}</b>: " + lang("none saved"))
+            continue
+        lines.append(f"<b>{label}</b>")
+        for e in entries:
+            parts = [f"<code>{escape(e.address)}</code>"]
+            if e.network:
+                parts.append(lang("network {network}", network=escape(e.network)))
+            if e.label:
+                parts.append(f"“{escape(e.label)}”")
+            lines.append("• " + " · ".join(parts))
+    if found.unread:
+        lines.append(
+            lang(
+                "Also held, not shown: {codes}. Ask for one: /addresses {name} CURRENCY.",
+                codes=", ".join(escape(c) for c in found.unread),
+                name=name,
+            )
+        )
+    lines.append(
+        lang(
+            "A withdrawal to one of these is not marked as unsaved. They are added and removed "
+            "on {exchange}'s site.",
+            exchange=title,
+        )
+    )
+    return "\n".join(lines)
 
 
 @action("addr_del")

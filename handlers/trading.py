@@ -4,18 +4,28 @@ Private chats only (``private_only``); every account call is made with the calle
 own user id, so nobody reaches another's account, and every button is bound to the
 user it was shown to. A command shows a checked summary with Confirm / Cancel
 (``handlers/confirm.py``); only the one winning Confirm reaches the executors here.
+
+The order forms: ``/buy EXCHANGE SYMBOL AMOUNT [PRICE]`` (limit with a price, market
+without), ``… AMOUNT PRICE stop STOP`` (stop-limit) and ``/buy EXCHANGE SYMBOL fast
+TOTAL`` / ``/sell EXCHANGE SYMBOL fast AMOUNT`` (Narkasa's fast orders, sized the way
+its document sizes them: a fast buy by the quote total it spends, a fast sell by the
+amount it sells). ``/cancel EXCHANGE ID ID …`` cancels several orders after one
+confirmation that lists them all. ``/orders`` gives each order a Cancel and a Details
+button; Details shows the exchange's full record of that one order.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.buttons import Press
 from bot.confirmations import Confirmed
 from bot.context import BotContext
+from bot.trading import MAX_CANCELS
 from exchanges.errors import OrderNotFound
 from exchanges.models import Order, Side
 from handlers import trading_texts as tt
@@ -23,11 +33,15 @@ from handlers.args import UsageError, clean_args, parse_decimal
 from handlers.callbacks import action
 from handlers.confirm import executes, keyboard
 from handlers.guards import private_only
+from handlers.keyboards import one_time_keyboard
 from handlers.lang import lang_for
 from handlers.reply import reply
 
 ORDER_CANCEL_ACTION = "order_cancel"
+ORDER_DETAIL_ACTION = "order_detail"
 MAX_LISTED = 30
+STOP_WORD = "stop"
+FAST_WORD = "fast"
 
 
 def _exchange(command: str, args: list[str], context: BotContext) -> str:
@@ -52,6 +66,12 @@ def _number(command: str, text: str, what: str) -> Decimal:
     if value is None or value <= 0:
         if what == "price":
             raise UsageError(command, "The price “{value}” is not a positive number.", value=text)
+        if what == "stop":
+            raise UsageError(
+                command, "The stop price “{value}” is not a positive number.", value=text
+            )
+        if what == "total":
+            raise UsageError(command, "The total “{value}” is not a positive number.", value=text)
         raise UsageError(command, "The amount “{value}” is not a positive number.", value=text)
     return value
 
@@ -62,15 +82,40 @@ async def _order(update: Update, context: BotContext, side: Side) -> None:
     assert user is not None and chat is not None
     command = side.value
     args = clean_args(context.args)
-    if len(args) not in (3, 4):
-        raise UsageError(
-            command, "I need an exchange, a symbol, an amount and optionally a limit price."
-        )
-    exchange = _exchange(command, args, context)
-    amount = _number(command, args[2], "amount")
-    price = _number(command, args[3], "price") if len(args) == 4 else None
+    words = [a.lower() for a in args]
     trading = context.services.trading
-    preview = await trading.preview(user.id, exchange, args[1], side, amount, price)
+    if len(args) >= 3 and words[2] == FAST_WORD:
+        if len(args) != 4:
+            raise UsageError(
+                command,
+                "A fast order is: /{cmd} EXCHANGE SYMBOL fast {what}.",
+                cmd=command,
+                what="TOTAL" if side is Side.BUY else "AMOUNT",
+            )
+        exchange = _exchange(command, args, context)
+        value = _number(command, args[3], "total" if side is Side.BUY else "amount")
+        preview = await trading.preview_fast(user.id, exchange, args[1], side, value)
+    elif STOP_WORD in words:
+        if len(args) != 6 or words.index(STOP_WORD) != 4:
+            raise UsageError(
+                command,
+                "A stop-limit order is: /{cmd} EXCHANGE SYMBOL AMOUNT PRICE stop STOP.",
+                cmd=command,
+            )
+        exchange = _exchange(command, args, context)
+        amount = _number(command, args[2], "amount")
+        limit = _number(command, args[3], "price")
+        stop = _number(command, args[5], "stop")
+        preview = await trading.preview(user.id, exchange, args[1], side, amount, limit, stop)
+    else:
+        if len(args) not in (3, 4):
+            raise UsageError(
+                command, "I need an exchange, a symbol, an amount and optionally a limit price."
+            )
+        exchange = _exchange(command, args, context)
+        amount = _number(command, args[2], "amount")
+        price = _number(command, args[3], "price") if len(args) == 4 else None
+        preview = await trading.preview(user.id, exchange, args[1], side, amount, price)
     pending = await trading.propose(user.id, chat.id, preview)
     lang = await lang_for(update, context)
     ttl = int(context.services.confirmations.ttl.total_seconds())
@@ -113,28 +158,22 @@ async def orders(update: Update, context: BotContext) -> None:
     lang = await lang_for(update, context)
     shown = found[:MAX_LISTED]
     markup = None
-    if shown and context.services.trading.capabilities(exchange).cancel:
-        tokens = [
-            (
-                await context.services.buttons.issue(
-                    user.id,
-                    chat.id,
-                    [(ORDER_CANCEL_ACTION, {"exchange": exchange, "order_id": o.order_id})],
+    if shown:
+        can_cancel = context.services.trading.capabilities(exchange).cancel
+        rows: list[list[tuple[str, str, dict[str, Any]]]] = []
+        for o in shown:
+            short = o.order_id[-12:]
+            ref = {"exchange": exchange, "order_id": o.order_id, "symbol": o.symbol}
+            row = [("🔎 " + lang("Details {order_id}", order_id=short), ORDER_DETAIL_ACTION, ref)]
+            if can_cancel:
+                cancel_button = (
+                    "✖️ " + lang("Cancel {order_id}", order_id=short),
+                    ORDER_CANCEL_ACTION,
+                    {"exchange": exchange, "order_id": o.order_id},
                 )
-            )[0]
-            for o in shown
-        ]
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        "✖️ " + lang("Cancel {order_id}", order_id=o.order_id[-12:]),
-                        callback_data=token,
-                    )
-                ]
-                for o, token in zip(shown, tokens, strict=True)
-            ]
-        )
+                row.insert(0, cancel_button)
+            rows.append(row)
+        markup = await one_time_keyboard(context, user.id, chat.id, rows, together=False)
     text = tt.orders_text(lang, exchange, shown)
     if len(found) > len(shown):
         text += "\n" + lang(
@@ -179,11 +218,40 @@ async def cancel(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    if len(args) != 2:
+    if len(args) < 2:
         raise UsageError("cancel", "I need an exchange and an order id.")
     exchange = _exchange("cancel", args, context)
-    order = await _open_order(context, user.id, exchange, args[1])
-    await _ask_cancel(update, context, exchange, order)
+    ids = list(dict.fromkeys(args[1:]))  # each id once, in the order typed
+    if len(ids) > MAX_CANCELS:
+        raise UsageError("cancel", "At most {n} orders at once.", n=str(MAX_CANCELS))
+    if len(ids) == 1:
+        order = await _open_order(context, user.id, exchange, ids[0])
+        await _ask_cancel(update, context, exchange, order)
+        return
+    await _ask_cancels(update, context, exchange, ids)
+
+
+async def _ask_cancels(update: Update, context: BotContext, exchange: str, ids: list[str]) -> None:
+    """One confirmation for several ids; ids that are not open are named and left out."""
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    trading = context.services.trading
+    open_now = {o.order_id: o for o in await trading.open_orders(user.id, exchange, None)}
+    chosen = [open_now[i] for i in ids if i in open_now]
+    missing = [i for i in ids if i not in open_now]
+    if not chosen:
+        raise OrderNotFound(exchange, ", ".join(ids))
+    pending = await trading.propose_cancels(user.id, chat.id, exchange, chosen)
+    lang = await lang_for(update, context)
+    ttl = int(context.services.confirmations.ttl.total_seconds())
+    message = await reply(
+        update,
+        tt.cancels_preview_text(lang, exchange, chosen, missing, ttl),
+        markup=keyboard(lang, pending),
+    )
+    if message is not None:
+        await context.services.confirmations.set_message(pending.id, message.message_id)
 
 
 @action(ORDER_CANCEL_ACTION)
@@ -193,6 +261,28 @@ async def on_order_cancel(update: Update, context: BotContext, press: Press) -> 
     exchange = str(press.payload["exchange"])
     order = await _open_order(context, user.id, exchange, str(press.payload["order_id"]))
     await _ask_cancel(update, context, exchange, order)
+
+
+@action(ORDER_DETAIL_ACTION)
+async def on_order_detail(update: Update, context: BotContext, press: Press) -> None:
+    user = update.effective_user
+    assert user is not None
+    p = press.payload
+    exchange = str(p["exchange"])
+    symbol = str(p["symbol"]) if p.get("symbol") else None
+    order = await context.services.trading.order_detail(
+        user.id, exchange, str(p["order_id"]), symbol
+    )
+    lang = await lang_for(update, context)
+    await reply(update, tt.order_detail_text(lang, order))
+
+
+@executes("cancels")
+async def execute_cancels(update: Update, context: BotContext, confirmed: Confirmed) -> None:
+    lang = await lang_for(update, context)
+    exchange = str(confirmed.action.payload["exchange"])
+    outcomes = await context.services.trading.execute_cancels(confirmed.action)
+    await reply(update, tt.cancels_done_text(lang, exchange, outcomes))
 
 
 @executes("cancel")

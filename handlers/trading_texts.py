@@ -6,6 +6,7 @@ No Telegram calls. Every exchange refusal becomes a sentence that names what to 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 from decimal import Decimal
 from html import escape
 
@@ -15,6 +16,7 @@ from bot.trading import (
     AmountAboveMaximum,
     AmountBelowMinimum,
     BadOrderNumber,
+    CancelOutcome,
     MarketNotTrading,
     NoLiquidity,
     NotEnoughBalance,
@@ -33,7 +35,15 @@ from exchanges.errors import (
     MarketClosed,
     OrderNotFound,
 )
-from exchanges.models import Deposit, Market, Order, OrderStatus, Side, TransferStatus
+from exchanges.models import (
+    Deposit,
+    Market,
+    Order,
+    OrderStatus,
+    OrderType,
+    Side,
+    TransferStatus,
+)
 from handlers.texts import exchange_title
 
 
@@ -62,7 +72,16 @@ def status_word(lang: Lang, status: OrderStatus) -> str:
 def preview_text(lang: Lang, p: OrderPreview, expires_in: int) -> str:
     m = p.market
     title = exchange_title(m.exchange)
-    if p.price is None:
+    if p.fast:
+        return _fast_preview_text(lang, p, expires_in)
+    if p.stop_price is not None:
+        head = lang(
+            "<b>{side} {pair} on {exchange}</b> — stop-limit order",
+            side=side_word(lang, p.side),
+            pair=pair(m),
+            exchange=title,
+        )
+    elif p.price is None:
         head = lang(
             "<b>{side} {pair} on {exchange}</b> — market order",
             side=side_word(lang, p.side),
@@ -80,7 +99,9 @@ def preview_text(lang: Lang, p: OrderPreview, expires_in: int) -> str:
         head,
         lang("Amount: {amount} {base}", amount=_num(lang, p.amount), base=escape(m.base)),
     ]
-    if p.price is not None:
+    if p.stop_price is not None:
+        lines.extend(_stop_lines(lang, p))
+    elif p.price is not None:
         lines.append(
             lang("Price: {price} {quote}", price=_num(lang, p.price), quote=escape(m.quote))
         )
@@ -144,6 +165,141 @@ def preview_text(lang: Lang, p: OrderPreview, expires_in: int) -> str:
                 tick=_num(lang, m.tick_size or Decimal(1).scaleb(-m.price_decimals)),
             )
         )
+    if p.stop_given is not None and p.stop_price is not None:
+        lines.append(
+            lang(
+                "ℹ️ Stop rounded from {given} to {stop}: {exchange} takes steps of {tick} "
+                "(a buy rounds down, a sell up, so it never triggers later than you asked).",
+                given=_num(lang, p.stop_given),
+                stop=_num(lang, p.stop_price),
+                exchange=title,
+                tick=_num(lang, m.tick_size or Decimal(1).scaleb(-m.price_decimals)),
+            )
+        )
+    lines.append(
+        lang("Confirm within {seconds} seconds to send it.", seconds=lang.integer(expires_in))
+    )
+    return "\n".join(lines)
+
+
+def _stop_lines(lang: Lang, p: OrderPreview) -> list[str]:
+    """The stop, when it triggers and what it then places; a warning if it already has."""
+    m = p.market
+    quote = escape(m.quote)
+    stop = _num(lang, p.stop_price)
+    price = _num(lang, p.price)
+    if p.side is Side.BUY:
+        when = lang(
+            "When the price rises to {stop} {quote} or above, a limit order to buy at "
+            "{price} {quote} is placed.",
+            stop=stop,
+            price=price,
+            quote=quote,
+        )
+    else:
+        when = lang(
+            "When the price falls to {stop} {quote} or below, a limit order to sell at "
+            "{price} {quote} is placed.",
+            stop=stop,
+            price=price,
+            quote=quote,
+        )
+    lines = [
+        lang("Stop: {stop} {quote}", stop=stop, quote=quote),
+        lang("Limit price: {price} {quote}", price=price, quote=quote),
+        when,
+    ]
+    if p.last_price is not None:
+        lines.append(
+            lang("Last price: {price} {quote}", price=_num(lang, p.last_price), quote=quote)
+        )
+    if p.stop_reached:
+        lines.append(
+            lang("⚠️ The price is already past the stop: it becomes a limit order at once.")
+        )
+    return lines
+
+
+def _fast_preview_text(lang: Lang, p: OrderPreview, expires_in: int) -> str:
+    """A fast order: a buy spends a total of the quote, a sell sells an amount."""
+    m = p.market
+    title = exchange_title(m.exchange)
+    quote, base = escape(m.quote), escape(m.base)
+    places = Decimal(1).scaleb(-m.price_decimals)
+    lines = [
+        lang(
+            "<b>{side} {pair} on {exchange}</b> — fast order",
+            side=side_word(lang, p.side),
+            pair=pair(m),
+            exchange=title,
+        )
+    ]
+    if p.side is Side.BUY:
+        lines += [
+            lang("Spend: {total} {quote}", total=_num(lang, p.total), quote=quote),
+            lang(
+                "Estimated amount: {amount} {base} at about {price} {quote} (from the order "
+                "book now)",
+                amount=_num(lang, p.amount),
+                base=base,
+                price=_num(lang, p.estimated_price.quantize(places)),
+                quote=quote,
+            ),
+        ]
+    else:
+        lines += [
+            lang("Sell: {amount} {base}", amount=_num(lang, p.amount), base=base),
+            lang(
+                "Estimated total: {total} {quote} at about {price} {quote} (from the order "
+                "book now)",
+                total=_num(lang, p.total.quantize(places)),
+                quote=quote,
+                price=_num(lang, p.estimated_price.quantize(places)),
+            ),
+        ]
+    lines.append(lang("A fast order fills at once at the best prices of the book."))
+    if not p.book_covers:
+        lines.append(
+            lang("The order book shown does not cover the whole amount: the price may be worse.")
+        )
+    if p.fee is not None and p.fee_pct is not None:
+        lines.append(
+            lang(
+                "Estimated fee: {fee} {quote} ({pct}%)",
+                fee=_num(lang, p.fee.quantize(places)),
+                quote=quote,
+                pct=_num(lang, p.fee_pct),
+            )
+        )
+    else:
+        lines.append(lang("Fee: as the exchange charges (not published for this account)."))
+    lines.append(
+        lang(
+            "Available: {available} {currency}",
+            available=_num(lang, p.available),
+            currency=escape(p.spend_currency),
+        )
+    )
+    if p.total_given is not None:
+        lines.append(
+            lang(
+                "ℹ️ Total rounded down from {given} to {total}: the most decimals "
+                "{exchange} takes for a total on this market.",
+                given=_num(lang, p.total_given),
+                total=_num(lang, p.total),
+                exchange=title,
+            )
+        )
+    if p.amount_given is not None:
+        lines.append(
+            lang(
+                "ℹ️ Amount rounded down from {given} to {amount}: {exchange} takes steps of {step}.",
+                given=_num(lang, p.amount_given),
+                amount=_num(lang, p.amount),
+                exchange=title,
+                step=_num(lang, m.step_size or Decimal(1).scaleb(-m.amount_decimals)),
+            )
+        )
     lines.append(
         lang("Confirm within {seconds} seconds to send it.", seconds=lang.integer(expires_in))
     )
@@ -156,7 +312,7 @@ def order_line(lang: Lang, order: Order) -> str:
         if order.price is not None
         else lang("at market")
     )
-    return lang(
+    line = lang(
         "{side} {amount} {symbol} {price} · filled {filled} · {status}",
         side=side_word(lang, order.side),
         amount=_num(lang, order.amount),
@@ -165,6 +321,67 @@ def order_line(lang: Lang, order: Order) -> str:
         filled=_num(lang, order.filled),
         status=status_word(lang, order.status),
     )
+    if order.stop_price is not None:
+        line += " · " + lang("stop {stop}", stop=_num(lang, order.stop_price))
+    return line
+
+
+def type_word(lang: Lang, order_type: OrderType) -> str:
+    return {
+        OrderType.LIMIT: lang("limit"),
+        OrderType.MARKET: lang("market"),
+        OrderType.STOP_LIMIT: lang("stop-limit"),
+    }[order_type]
+
+
+def order_detail_text(lang: Lang, order: Order) -> str:
+    """One order in full, as the exchange's own record of it gives it."""
+    quote_price = _num(lang, order.price) if order.price is not None else lang("at market")
+    lines = [
+        lang(
+            "<b>Order <code>{order_id}</code> on {exchange}</b>",
+            order_id=escape(order.order_id),
+            exchange=exchange_title(order.exchange),
+        ),
+        lang("Market: {symbol}", symbol=escape(order.symbol)),
+        lang(
+            "Type: {type} {side}",
+            type=type_word(lang, order.type),
+            side=side_word(lang, order.side).lower(),
+        ),
+        lang("Status: {status}", status=status_word(lang, order.status)),
+        lang("Price: {price}", price=quote_price),
+    ]
+    if order.stop_price is not None:
+        lines.append(lang("Stop: {stop}", stop=_num(lang, order.stop_price)))
+    lines += [
+        lang("Amount: {amount}", amount=_num(lang, order.amount)),
+        lang(
+            "Filled: {filled} · left {left}",
+            filled=_num(lang, order.filled),
+            left=_num(lang, order.remaining),
+        ),
+    ]
+    if order.average_price is not None:
+        lines.append(lang("Average price: {price}", price=_num(lang, order.average_price)))
+    if order.fee is not None:
+        lines.append(
+            lang(
+                "Fee paid: {fee} {currency}",
+                fee=_num(lang, order.fee),
+                currency=escape(order.fee_currency or ""),
+            )
+        )
+    if order.created_at is not None:
+        lines.append(
+            lang(
+                "Created: {time} UTC",
+                time=order.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        )
+    if order.client_order_id:
+        lines.append(lang("Client order id: <code>{ref}</code>", ref=escape(order.client_order_id)))
+    return "\n".join(lines)
 
 
 def placed_text(lang: Lang, order: Order) -> str:
@@ -210,6 +427,71 @@ def cancel_preview_text(lang: Lang, exchange: str, order: Order, expires_in: int
             lang("Confirm within {seconds} seconds to send it.", seconds=lang.integer(expires_in)),
         ]
     )
+
+
+def cancels_preview_text(
+    lang: Lang, exchange: str, orders: Sequence[Order], missing: Sequence[str], expires_in: int
+) -> str:
+    """One question for several cancels: every order, and the ids left out."""
+    lines = [
+        lang(
+            "<b>Cancel these {n} orders on {exchange}?</b>",
+            n=lang.integer(len(orders)),
+            exchange=exchange_title(exchange),
+        )
+    ]
+    lines += [f"<code>{escape(o.order_id)}</code> {order_line(lang, o)}" for o in orders]
+    if missing:
+        lines.append(
+            lang(
+                "Not among your open orders, left out: {ids}",
+                ids=", ".join(f"<code>{escape(i)}</code>" for i in missing),
+            )
+        )
+    lines.append(
+        lang("Confirm within {seconds} seconds to send it.", seconds=lang.integer(expires_in))
+    )
+    return "\n".join(lines)
+
+
+def cancels_done_text(lang: Lang, exchange: str, outcomes: Sequence[CancelOutcome]) -> str:
+    """Each id's outcome of a several-order cancel."""
+    done = sum(1 for o in outcomes if o.cancelled)
+    lines = [
+        lang(
+            "Cancelled {done} of {n} orders on {exchange}:",
+            done=lang.integer(done),
+            n=lang.integer(len(outcomes)),
+            exchange=exchange_title(exchange),
+        )
+    ]
+    for o in outcomes:
+        ref = f"<code>{escape(o.order_id)}</code>"
+        if o.cancelled:
+            lines.append("✅ " + lang("{order_id} cancelled", order_id=ref))
+        elif o.not_found:
+            lines.append(
+                "✖️ " + lang("{order_id} was no longer open (filled or cancelled)", order_id=ref)
+            )
+        elif o.unknown:
+            lines.append(
+                "⚠️ "
+                + lang(
+                    "{order_id}: no answer; check /orders {name}",
+                    order_id=ref,
+                    name=escape(exchange),
+                )
+            )
+        else:
+            lines.append(
+                "✖️ "
+                + lang(
+                    "{order_id} not cancelled: {reason}",
+                    order_id=ref,
+                    reason=escape(o.error or ""),
+                )
+            )
+    return "\n".join(lines)
 
 
 def cancelled_text(lang: Lang, exchange: str, order_id: str, order: Order | None) -> str:
@@ -291,6 +573,12 @@ def _what(lang: Lang, action: Action) -> str:
             order_id=escape(str(payload.get("order_id"))),
             exchange=exchange,
         )
+    if action.kind == "cancels":
+        return lang(
+            "the cancel of {n} orders on {exchange}",
+            n=lang.integer(len(payload.get("orders") or [])),
+            exchange=exchange,
+        )
     side = Side(str(payload["side"]))
     price = payload.get("price")
     return lang(
@@ -312,6 +600,17 @@ def recovered_text(lang: Lang, recovered: Recovered) -> str:
             "⚠️ The bot restarted after you confirmed {what}, before sending it: nothing "
             "was sent. Send the command again if you still want it.",
             what=what,
+        )
+    if recovered.action.kind == "cancels":
+        if not recovered.still_open:
+            return lang(
+                "After a restart I checked {what}: none of them is open any more.", what=what
+            )
+        return lang(
+            "After a restart I checked {what}: still open: {ids}. Cancel them again with "
+            "/cancel if you still want to.",
+            what=what,
+            ids=", ".join(f"<code>{escape(i)}</code>" for i in recovered.still_open),
         )
     if recovered.action.kind == "cancel":
         if order is None or order.status.is_final:
@@ -347,6 +646,19 @@ def trading_sentence(lang: Lang, error: BaseException) -> str | None:
     """The sentence for a trading error (ours or the exchange's), or None."""
     if isinstance(error, TradingNotOffered):
         title = exchange_title(error.exchange)
+        if error.what in ("stop-limit", "fast"):
+            names = ", ".join(exchange_title(n) for n in error.offered_on) or "—"
+            if error.what == "stop-limit":
+                return lang(
+                    "{exchange} has no stop-limit orders. They are offered on: {names}.",
+                    exchange=title,
+                    names=names,
+                )
+            return lang(
+                "{exchange} has no fast orders. They are offered on: {names}.",
+                exchange=title,
+                names=names,
+            )
         if error.what == "market":
             return lang(
                 "{exchange} has no market orders. Give a price to place a limit order: "
@@ -410,6 +722,10 @@ def trading_sentence(lang: Lang, error: BaseException) -> str | None:
     if isinstance(error, BadOrderNumber):
         if error.what == "price":
             return lang("The price must be greater than zero.")
+        if error.what == "stop":
+            return lang("The stop price must be greater than zero.")
+        if error.what == "total":
+            return lang("The total must be greater than zero.")
         return lang("The amount must be greater than zero.")
     if isinstance(error, OutcomeUnknown):
         return lang(

@@ -212,13 +212,14 @@ class NarkasaAccount(AccountClient):
     # --- trading --------------------------------------------------------------------
     async def place_order(self, request: OrderRequest) -> Order:
         market = request.market
-        side = request.side.value
+        buy = request.side is Side.BUY
         params: list[tuple[str, str]] = [("symbol", market.symbol)]
         if request.type is OrderType.MARKET:
-            endpoint = f"market/market-{side}"
+            endpoint = "market/market-buy" if buy else "market/market-sell"
         elif request.type is OrderType.STOP_LIMIT:
-            assert request.price is not None and request.stop_price is not None
-            endpoint = f"market/stop-limit-{side}"
+            if request.price is None or request.stop_price is None:
+                raise ValueError("a stop-limit order needs a limit price and a stop price")
+            endpoint = "market/stop-limit-buy" if buy else "market/stop-limit-sell"
             params.append(
                 ("price", wire_decimal(self.name, request.price, market.price_decimals, "price"))
             )
@@ -232,7 +233,7 @@ class NarkasaAccount(AccountClient):
             )
         else:
             assert request.price is not None
-            endpoint = f"market/limit-{side}"
+            endpoint = "market/limit-buy" if buy else "market/limit-sell"
             params.append(
                 ("price", wire_decimal(self.name, request.price, market.price_decimals, "price"))
             )
@@ -254,23 +255,30 @@ class NarkasaAccount(AccountClient):
         if side is Side.BUY:
             if total is None:
                 raise ValueError("a fast buy is given by its quote total")
-            info = await self.http.request(
-                "GET", f"{PREFIX}/market/info", params={"symbol": market.symbol}
-            )
-            places = parse.total_places(parse.envelope(info, symbol=market.symbol))
+            places = await self.fast_total_decimals(market)
             value = ("total", wire_decimal(self.name, total, places, "total"))
+            endpoint = "market/fast-buy"
         else:
             if amount is None:
                 raise ValueError("a fast sell is given by its amount")
             value = ("amount", wire_decimal(self.name, amount, market.amount_decimals, "amount"))
+            endpoint = "market/fast-sell"
         body = await self._signed(
             "POST",
-            f"market/fast-{side.value}",
+            endpoint,
             [("symbol", market.symbol), value],
             symbol=market.symbol,
             idempotent=False,
         )
         return parse.placed_order(body, market.symbol)
+
+    async def fast_total_decimals(self, market: Market) -> int:
+        """The places a fast buy's ``total`` may have: ``market/info``'s
+        ``precision.total``, read fresh (the shared Market has no such field)."""
+        info = await self.http.request(
+            "GET", f"{PREFIX}/market/info", params={"symbol": market.symbol}
+        )
+        return parse.total_places(parse.envelope(info, symbol=market.symbol))
 
     async def open_orders(self, market: Market | None = None) -> Sequence[Order]:
         found = parse.open_orders(await self._signed("GET", "market/user-orders"))
@@ -318,6 +326,10 @@ class NarkasaAccount(AccountClient):
             )
             for network, name, address in parse.saved_addresses(await self._withdraw_info(code))
         ]
+
+    async def currencies(self) -> dict[str, str]:
+        """``balance/currencies``: every currency Narkasa lists, code → name."""
+        return parse.currencies(await self._signed("GET", "balance/currencies"))
 
     async def withdraw(self, request: WithdrawalRequest) -> Withdrawal:
         code = request.currency.strip().upper()

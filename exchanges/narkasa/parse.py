@@ -680,6 +680,17 @@ def saved_addresses(body: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
+def currencies(body: Mapping[str, Any]) -> dict[str, str]:
+    """``balance/currencies``: code (upper case) → name, in the document's order."""
+    out: dict[str, str] = {}
+    for item in as_list(NAME, field(NAME, body, "currencies"), "currencies"):
+        entry = as_mapping(NAME, item, "currency")
+        code = str(field(NAME, entry, "symbol")).strip().upper()
+        if code:
+            out[code] = str(entry.get("name") or code)
+    return out
+
+
 def _state(value: Any) -> int:
     number = to_decimal(NAME, value, "state")
     if number != number.to_integral_value():

@@ -501,11 +501,11 @@ async def test_limit_order_listed_and_cancelled_end_to_end(bot: RunningBot, syst
     ]
     listing = await summary(user, f"/orders {system.exchange}")
     assert f"Open orders on {system.title}" in listing["text"]
-    # One Cancel button per order line, in the same order: press the one of ours.
+    # A Cancel and a Details button per order line, in the same order: press ours.
     lines = [line for line in listing["text"].splitlines() if " · filled " in line]
     ours = [i for i, line in enumerate(lines) if f"{price.normalize():,}" in line]
     assert len(ours) == 1, lines
-    question = await press(user, listing, ours[0] + 1)
+    question = await press(user, listing, 2 * ours[0] + 1)
     assert f"Cancel this order on {system.title}?" in question
     asking = user.emu.last_bot_message(user.chat_id)
     assert asking is not None
@@ -513,6 +513,41 @@ async def test_limit_order_listed_and_cancelled_end_to_end(bot: RunningBot, syst
     assert "is cancelled" in await press(user, asking, 1)
     assert len(posts(bot, system.exchange, system.cancel)) == 1
     assert order.status == "cancelled"
+
+
+@pytest.mark.parametrize("system", SYSTEMS, ids=lambda s: s.exchange)
+async def test_an_orders_details_button_shows_the_exchanges_record(
+    bot: RunningBot, system: System
+) -> None:
+    user, engine = await real_trader(bot, system)
+    price = market_price(engine, system, "0.96")
+    shown = await summary(user, f"/buy {system.exchange} {system.symbol} {system.amount} {price}")
+    assert f"Order placed on {system.title}" in await press(user, shown, 1)
+    [order] = [
+        o
+        for account in list(engine._books)
+        for o in engine.orders(account)
+        if o.is_open and o.amount == Decimal(system.amount) and o.price == price
+    ]
+    listing = await summary(user, f"/orders {system.exchange}")
+    lines = [line for line in listing["text"].splitlines() if " · filled " in line]
+    [ours] = [i for i, line in enumerate(lines) if f"{price.normalize():,}" in line]
+    wire_id = lines[ours].split()[0]
+    detail = await press(user, listing, 2 * ours + 2)  # Cancel, then Details, per line
+    assert f"Order {wire_id} on {system.title}" in detail
+    assert "Type: limit buy" in detail and "Status: open" in detail
+    assert f"Price: {price.normalize():,}" in detail
+    assert f"Amount: {Decimal(system.amount).normalize():,}" in detail
+    assert f"Filled: 0 · left {Decimal(system.amount).normalize():,}" in detail
+    if system.exchange != "wallex":  # Wallex's order record carries no creation time
+        assert "Created: " in detail
+    assert order.status == "open"  # a look only: nothing was cancelled
+    if system.exchange == "wex":  # WEX's own record of one order: OrderInfo, once
+        [info] = posts(bot, "wex", ("POST", "/tapi", "method=OrderInfo"))
+        assert f"order_id={wire_id}".encode() in info.body
+    # The same button, pressed again, is spent.
+    again = await press(user, listing, 2 * ours + 2)
+    assert f"Order {wire_id}" not in again.replace(detail, "")
 
 
 @pytest.mark.parametrize("system", SYSTEMS, ids=lambda s: s.exchange)
