@@ -27,6 +27,10 @@ def short(text: str, keep: int = 12) -> str:
     return text if len(text) <= keep + 4 else f"{text[: keep // 2]}…{text[-keep // 2 :]}"
 
 
+def code(text: str) -> str:
+    return "<code>" + escape(short(text)) + "</code>"
+
+
 def transfer_status(lang: Lang, row: TransferRow) -> str:
     if row.status in _TRANSFER_STATES:
         return status_text(lang, row.status)
@@ -131,11 +135,11 @@ def transfer_lines(lang: Lang, r: TransferRow) -> list[str]:
     if r.network:
         detail.append(escape(r.network))
     if r.address:
-        detail.append(lang("to {address}", address=f"<code>{escape(short(r.address))}</code>"))
+        detail.append(lang("to {address}", address=code(r.address)))
     if r.txid:
-        detail.append(lang("tx {txid}", txid=f"<code>{escape(short(r.txid))}</code>"))
+        detail.append(lang("tx {txid}", txid=code(r.txid)))
     if not detail and r.transfer_id:
-        detail.append(lang("id {id}", id=f"<code>{escape(short(r.transfer_id))}</code>"))
+        detail.append(lang("id {id}", id=code(r.transfer_id)))
     return [head, "  " + " · ".join(detail)] if detail else [head]
 
 
