@@ -14,6 +14,17 @@ A valid callback becomes one message to the merchant through the outbox, written
 the same transaction as the state it changes (the withdrawal's or the invoice's),
 deduplicated per transaction id and status: WallexPay may repeat a callback until it
 hears 200, and the merchant hears each state exactly once.
+
+Invoices: an invoice's ``created`` was told by the /invoice reply, so a ``created``
+callback about one of ours is recorded but not told again. The WallexPay document
+describes no invoice callback at all (its callbacks section covers transactions:
+``not_confirmed`` → ``confirmed``/``cancelled``), let alone one for an invoice left
+unpaid; it only says an invoice fixes its rate for a limited time (``release_at``).
+So the bot does not wait for one: ``expire_overdue`` (run every minute) tells the
+merchant of every invoice still ``created`` ``EXPIRY_GRACE`` after its ``release_at``
+that it expired, through the same path and under the same dedupe key as an
+``expired`` callback — whichever comes first is told, the other is not. A payment
+heard afterwards is still told (another status).
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,12 +45,15 @@ from bot.i18n import Lang
 from exchanges.credentials import Credentials
 from exchanges.wallexpay import callbacks as wire
 from storage.db import Database
-from storage.repos import merchants, outbox, wallexpay_ledger
+from storage.repos import merchants, outbox, wallexpay_invoices, wallexpay_ledger
 from storage.repos import withdrawals as transfers
 
 log = logging.getLogger(__name__)
 EXCHANGE = "wallexpay"
 MAX_BODY = 64 * 1024
+# An invoice is told expired this long after its pay-by time without a payment heard:
+# room for a payment made at the last second whose callback is still on its way.
+EXPIRY_GRACE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +209,46 @@ class WallexPayCallbacks:
         self.accepted += 1
         return web.json_response({"status": "ok"})
 
-    async def _record(self, user_id: int, notice: CallbackNotice, lang: Lang) -> None:
-        now = datetime.now(UTC)
+    async def expire_overdue(self, now: datetime | None = None) -> int:
+        """Tell every merchant whose invoice is still unpaid ``EXPIRY_GRACE`` after its
+        pay-by time that it expired; returns how many were told now."""
+        moment = now or datetime.now(UTC)
         async with self.db.session() as session:
-            await merchants.heard_from(session, user_id, now)
+            due = [
+                (r.user_id, r.invoice_id, r.foreign_id, r.currency, r.amount)
+                for r in await wallexpay_invoices.overdue(session, moment - EXPIRY_GRACE)
+            ]
+        told = 0
+        for user_id, invoice_id, foreign_id, currency, amount in due:
+            notice = CallbackNotice(
+                kind="invoice",
+                status="expired",
+                transaction_id=invoice_id,
+                currency=currency,
+                amount=Decimal(amount),
+                foreign_id=foreign_id,
+            )
+            lang = await self.chats.language(user_id, None)
+            if await self._record(user_id, notice, lang, heard=False, now=moment):
+                told += 1
+        return told
+
+    async def _record(
+        self,
+        user_id: int,
+        notice: CallbackNotice,
+        lang: Lang,
+        *,
+        heard: bool = True,
+        now: datetime | None = None,
+    ) -> bool:
+        """Apply one status change and queue its message; False if already told.
+        ``heard``: it came from WallexPay (not from ``expire_overdue``)."""
+        now = now or datetime.now(UTC)
+        told_already = False
+        async with self.db.session() as session:
+            if heard:
+                await merchants.heard_from(session, user_id, now)
             if notice.foreign_id:
                 sent = await transfers.by_reference(session, notice.foreign_id)
                 if sent is not None and sent.user_id == user_id:
@@ -208,7 +258,10 @@ class WallexPayCallbacks:
                     session, user_id, foreign_id=notice.foreign_id, invoice_id=None
                 )
                 if invoice is not None:
-                    await merchants.set_invoice_status(session, invoice.id, notice.status)
+                    # its "created" was the /invoice reply itself; a late one changes nothing
+                    told_already = notice.status == "created"
+                    if not told_already:
+                        await merchants.set_invoice_status(session, invoice.id, notice.status)
                     notice = _with(
                         notice,
                         kind="invoice",
@@ -232,6 +285,8 @@ class WallexPayCallbacks:
                     txid=notice.txid,
                     foreign_id=notice.foreign_id,
                 )
+            if told_already:
+                return False
             dedupe = f"wxp:{user_id}:{notice.kind}:{notice.transaction_id}:{notice.status}"
             added = await outbox.enqueue(
                 session,
@@ -245,6 +300,7 @@ class WallexPayCallbacks:
             log.info("WallexPay %s callback for user %s queued", notice.kind, user_id)
             if self.wake is not None:
                 self.wake()
+        return added
 
 
 def _with(notice: CallbackNotice, **changes: Any) -> CallbackNotice:

@@ -39,7 +39,13 @@ Where the document is silent or contradicts itself:
   one price per receiving amount tier (``5`` … ``300``, as in the example) fixed for
   ``FUTURES_SECONDS``. ``futures/confirm`` fixes the price for that address, currency
   pair and ``receiver_amount`` (at most 10 000 in value, the document's limit), and a
-  deposit to the address within the window is converted at it.
+  deposit to the address within the window is converted at it. The document makes the
+  rates step optional ("If it is not necessary to receive exchange rates you can skip
+  this step"): a confirm for an address whose rates were never asked fixes the current
+  price; once rates were asked, the confirm is held to them — within their window it
+  fixes their price, after ``ts_release`` it is refused in the document's envelope on
+  ``address`` with "The futures rates for this address are expired." (the document
+  gives no wording for it), and asking the rates again opens a new window.
 - Invoices: ``currency`` and ``amount`` and ``foreign_id`` are required; the answer
   (200, as documented) is ``created`` with ``fixed_at`` and ``release_at`` 15 minutes
   later (the ``timer``'s 15 minutes). ``pay_invoice`` pays one (status ``paid``, the
@@ -80,6 +86,7 @@ CONFIRM_SECONDS = 30
 EXCHANGE_FEE = Decimal("0.01")
 FUTURES_FEE = Decimal("0.05")
 FUTURES_LIMIT = Decimal("10000")
+FUTURES_EXPIRED = "The futures rates for this address are expired."
 FUTURES_TIERS = ("5", "10", "20", "50", "100", "200", "300")
 CALCULATE_PER_MINUTE = 30
 _ADDRESS = {
@@ -168,6 +175,8 @@ class Ledger:
     transactions: dict[int, Transaction] = field(default_factory=dict)
     quotes: list[Quote] = field(default_factory=list)
     futures: list[Futures] = field(default_factory=list)
+    # address id → (price, ts_release) of the last ``futures/rates`` answer for it
+    futures_rates: dict[int, tuple[Decimal, int]] = field(default_factory=dict)
     invoices: dict[int, Invoice] = field(default_factory=dict)
     foreign_ids: set[str] = field(default_factory=set)
 
@@ -508,6 +517,7 @@ class Payments:
         assert address.convert_to is not None
         price = self.sandbox.rate_to(address.currency, address.convert_to)
         now = int(self.clock())
+        self.ledger(call.merchant).futures_rates[address.id] = (price, now + FUTURES_SECONDS)
         return json_response(
             {
                 "data": {
@@ -546,10 +556,17 @@ class Payments:
             return invalid(
                 receiver_amount=f"The receiver amount may not be greater than {FUTURES_LIMIT}."
             )
-        price = self.sandbox.rate_to(address.currency, address.convert_to)
+        now = int(self.clock())
+        fixed = self.ledger(call.merchant).futures_rates.get(address.id)
+        if fixed is not None and now > fixed[1]:
+            return invalid(address=FUTURES_EXPIRED)
+        price = (
+            fixed[0]
+            if fixed is not None
+            else self.sandbox.rate_to(address.currency, address.convert_to)
+        )
         fee = quantize(wanted * FUTURES_FEE, PLACES)
         sender_amount = rounded((wanted + fee) / price, ROUND_UP)
-        now = int(self.clock())
         futures = Futures(
             id=next(self._futures_ids),
             address_id=address.id,
