@@ -279,8 +279,9 @@ class ListsCurrencies(Protocol):
     async def currencies(self) -> dict[str, str]: ...
 
 
-def has_exchange_book(client: AccountClient) -> bool:
-    return type(client).withdrawal_addresses is not AccountClient.withdrawal_addresses
+def has_exchange_book(client: AccountClient | type[AccountClient]) -> bool:
+    cls = client if isinstance(client, type) else type(client)
+    return cls.withdrawal_addresses is not AccountClient.withdrawal_addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,9 +299,10 @@ class ExchangeBook:
 async def exchange_book(
     accounts: AccountService, user_id: int, exchange: str, currency: str | None = None
 ) -> ExchangeBook:
+    factory = accounts.factories.get(exchange)
+    if factory is None or not has_exchange_book(factory[0]):
+        raise NoExchangeBook(exchange)
     async with accounts.session(user_id, exchange) as client:
-        if not has_exchange_book(client):
-            raise NoExchangeBook(exchange)
         names: dict[str, str] = {}
         if isinstance(client, ListsCurrencies):
             names = await accounts.call(exchange, client.currencies())
