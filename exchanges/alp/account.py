@@ -99,7 +99,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from exchanges.accounts import AccountClient
-from exchanges.alp import auth, parse
+from exchanges.alp import auth, margin, parse, wallets
+from exchanges.alp.margin import MarginEvent, MarginPosition
+from exchanges.alp.wallets import WalletBalance, WalletMovement
 from exchanges.credentials import CredentialField
 from exchanges.errors import AuthenticationError, NotSupported, OrderNotFound, RateLimited
 from exchanges.http import HttpReply
@@ -132,6 +134,15 @@ V1_CANCEL = "/api/v1/order-cancel/"
 V1_OWN_EXCHANGES = "/api/v1/exchanges/own/"
 V1_DEPOSITS = "/api/v1/deposits/"
 V1_WITHDRAWS = "/api/v1/withdraws/"
+V3_BALANCES = "/api/v3/accounts/balances"
+V3_ACTIVITY = "/api/v3/wallets/activity"
+V3_MARGIN = "/api/v3/margin"
+V3_BORROW = "/api/v3/margin/borrow"
+V3_REPAY = "/api/v3/margin/repay"
+V3_TRANSFER = "/api/v3/margin/transfer"
+V3_INTEREST = "/api/v3/margin/interest"
+V3_LIQUIDATION = "/api/v3/margin/liquidation"
+TRANSFER_NOTE = "Sarraf"
 FORM = "application/x-www-form-urlencoded"
 # v1 allows 2 signed calls a second per account; a throttled call is waited out.
 THROTTLE_RETRIES = 2
@@ -397,6 +408,89 @@ class AlpAccount(AccountClient):
     async def withdrawals(self, limit: int = 50) -> Sequence[Withdrawal]:
         """v1 ``withdraws/`` with their documented statuses (made on the website)."""
         return parse.withdraws(await self._signed_get(V1_WITHDRAWS))[:limit]
+
+    # --- v3 wallets and margin ---------------------------------------------------------
+    async def wallet_balances(self) -> list[WalletBalance]:
+        """v3 ``GET /api/v3/accounts/balances``: every wallet of every type (spot, cross
+        and isolated margin), one row per account, wallet type, pair and currency."""
+        return wallets.wallet_balances(await self._signed_get(V3_BALANCES))
+
+    async def wallet_activity(self, currency: str | None = None) -> list[WalletMovement]:
+        """v3 ``GET /api/v3/wallets/activity`` of the last 30 days (the server's
+        default window), newest first."""
+        query = {"currency": currency.upper()} if currency else None
+        reply = await self._send("GET", V3_ACTIVITY, query=query)
+        return wallets.wallet_activity(parse.checked(reply))
+
+    async def margin_positions(self) -> list[MarginPosition]:
+        """v3 ``GET /api/v3/margin`` with both ``isolated_margin`` and ``cross_margin``
+        set, so one call lists every position."""
+        query = {"isolated_margin": "true", "cross_margin": "true"}
+        reply = await self._send("GET", V3_MARGIN, query=query)
+        return margin.positions(parse.checked(reply))
+
+    async def margin_history(self) -> list[MarginEvent]:
+        """The last 30 days of ``/api/v3/margin/borrow``, ``/api/v3/margin/repay``,
+        ``/api/v3/margin/transfer``, ``/api/v3/margin/interest`` and
+        ``/api/v3/margin/liquidation`` (five signed GETs, one at a time), newest first."""
+        readers = (
+            (V3_BORROW, margin.borrows),
+            (V3_REPAY, margin.repayments),
+            (V3_TRANSFER, margin.transfers),
+            (V3_INTEREST, margin.interest),
+            (V3_LIQUIDATION, margin.liquidations),
+        )
+        events: list[MarginEvent] = []
+        for path, read in readers:
+            events.extend(read(await self._signed_get(path)))
+        return margin.newest_first(events)
+
+    async def margin_borrow(self, currency: str, amount: Decimal, pair: str | None = None) -> None:
+        """v3 ``POST /api/v3/margin/borrow``, a manual loan (``LOAN_MANUAL``) into the
+        cross margin wallet, or the isolated wallet of ``pair``."""
+        fields: dict[str, JsonValue] = {
+            "currency": currency.upper(),
+            "pair": pair or "",
+            "wallet_type": margin.ISOLATED_MARGIN if pair else margin.CROSS_MARGIN,
+            "type": margin.LOAN_MANUAL,
+            "borrow": amount,
+        }
+        margin.checked(await self._send("POST", V3_BORROW, json_fields=fields))
+
+    async def margin_repay(self, currency: str, amount: Decimal, pair: str | None = None) -> None:
+        """v3 ``POST /api/v3/margin/repay`` of a manual loan, from the margin wallet."""
+        fields: dict[str, JsonValue] = {
+            "wallet_type": margin.ISOLATED_MARGIN if pair else margin.CROSS_MARGIN,
+            "type": margin.LOAN_MANUAL,
+            "currency": currency.upper(),
+            "amount": amount,
+            "pair": pair or "",
+        }
+        margin.checked(await self._send("POST", V3_REPAY, json_fields=fields))
+
+    async def margin_transfer(
+        self, currency: str, amount: Decimal, to_margin: bool, pair: str | None = None
+    ) -> None:
+        """v3 ``POST /api/v3/margin/transfer``: ``ADD`` (spot → margin) or ``SUB``
+        (margin → spot)."""
+        fields: dict[str, JsonValue] = {
+            "wallet_type": margin.ISOLATED_MARGIN if pair else margin.CROSS_MARGIN,
+            "direction": margin.ADD if to_margin else margin.SUB,
+            "currency": currency.upper(),
+            "amount": amount,
+            "pair": pair or "",
+            "note": TRANSFER_NOTE,
+        }
+        margin.checked(await self._send("POST", V3_TRANSFER, json_fields=fields))
+
+    async def margin_close(self, pair: str | None = None) -> None:
+        """v3 ``DELETE /api/v3/margin``: closes the cross margin wallet's position, or
+        the isolated one of ``pair`` (answered 202, accepted)."""
+        fields: dict[str, JsonValue] = {
+            "pair": pair or "",
+            "wallet_type": margin.ISOLATED_MARGIN if pair else margin.CROSS_MARGIN,
+        }
+        margin.checked(await self._send("DELETE", V3_MARGIN, json_fields=fields))
 
 
 JsonValue = str | int | bool | Decimal | None

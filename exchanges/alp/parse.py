@@ -123,6 +123,11 @@ def _reason(body: Any) -> str:
     return ""
 
 
+def reason_of(body: Any) -> str:
+    """The human reason of an error body (see ``_reason``)."""
+    return _reason(body)
+
+
 def _first(value: Any) -> str:
     if isinstance(value, list) and value:
         return str(value[0])

@@ -7,7 +7,9 @@ credentials ``DEMO_API_KEY``/``DEMO_API_SECRET`` is always present):
   "reserve"}]``, one wallet per listed currency, amounts padded to eight places as in
   the example (``0.00000000``);
 - v3 ``GET /api/v3/accounts`` (``include_subaccounts``), ``GET /api/v3/accounts/balances``
-  and ``GET /api/v3/feeinfo``, in the shapes of the document's examples.
+  and ``GET /api/v3/feeinfo``, in the shapes of the document's examples; the balances
+  list the spot wallets, then the margin wallets (``CROSS_MARGIN`` with an empty pair,
+  ``ISOLATED_MARGIN`` with its pair) that ``sandbox.alp.margin`` keeps.
 
 Authentication, from the "Authorization" section: ``X-KEY`` names the key, ``X-SIGN``
 must be the lowercase hex HMAC-SHA256, under the key's secret, of the key followed by
@@ -109,6 +111,8 @@ class SandboxAccount:
     fees: list[FeeRule]
     last_nonce: int = 0
     nonces: list[int] = field(default_factory=list)
+    # Margin wallets: (wallet type, pair — "" for cross margin) → currency → wallet.
+    margin: dict[tuple[str, str], dict[str, Wallet]] = field(default_factory=dict)
 
 
 Signed = Callable[[web.Request, SandboxAccount], Awaitable[web.Response]]
@@ -384,6 +388,9 @@ class PrivateApi:
 
     async def balances(self, request: web.Request, account: SandboxAccount) -> web.Response:
         stamp = self._stamp()
+        rows = [("SPOT", "", code, w) for code, w in sorted(account.wallets.items())]
+        for (wallet_type, pair), held in sorted(account.margin.items()):
+            rows.extend((wallet_type, pair, code, w) for code, w in sorted(held.items()))
         return json_response(
             [
                 {
@@ -391,10 +398,10 @@ class PrivateApi:
                     "balance": _v3_number(wallet.balance),
                     "reserve": _v3_number(wallet.reserve),
                     "currency": code,
-                    "pair": "",
-                    "wallet_type": "SPOT",
+                    "pair": pair,
+                    "wallet_type": wallet_type,
                     "last_update_at": stamp,
                 }
-                for code, wallet in sorted(account.wallets.items())
+                for wallet_type, pair, code, wallet in rows
             ]
         )

@@ -1,9 +1,11 @@
 """ALP.COM sandbox, written from the ALP.COM API document (seed 002), not from our client.
 
 The app is assembled from route groups that share one simulated market and one
-request harness: the public HTTP API v1 (``sandbox.alp.public``) and the signed v1 and
+request harness: the public HTTP API v1 (``sandbox.alp.public``), the signed v1 and
 v3 methods (``sandbox.alp.private``: ``X-KEY``/``X-SIGN``/``X-NONCE``, with the accounts
-the sandbox holds and their own throttle keyed by account). Error answers and rate
+the sandbox holds and their own throttle keyed by account), trading and transfers
+(``sandbox.alp.trading``), the v3 margin methods (``sandbox.alp.margin``) and the
+wallet activity every movement is written to (``sandbox.alp.activity``). Error answers and rate
 limits are in ``sandbox.alp.replies``.
 """
 
@@ -17,7 +19,9 @@ from decimal import Decimal
 
 from aiohttp import web
 
+from sandbox.alp.activity import ActivityLedger
 from sandbox.alp.catalogue import PAIRS, VENUE
+from sandbox.alp.margin import CROSS, MarginApi
 from sandbox.alp.private import FeeRule, PrivateApi, SandboxAccount
 from sandbox.alp.public import PublicApi
 from sandbox.alp.replies import Throttle
@@ -52,7 +56,9 @@ class AlpSandbox:
             price_decimals=lambda b, q: pairs[f"{b}_{q}"].price_precision,
             first_id=11268,
         )
-        self.trading = AlpTrading(self.private, self.engine, pairs)
+        self.ledger = ActivityLedger(market.now)
+        self.trading = AlpTrading(self.private, self.engine, pairs, self.ledger)
+        self.margin = MarginApi(self.private, self.engine, pairs, self.ledger, self.trading.window)
         self._sweeper: asyncio.Task[None] | None = None
 
     @property
@@ -84,6 +90,7 @@ class AlpSandbox:
         app.add_routes(self.public.routes())
         app.add_routes(self.private.routes())
         app.add_routes(self.trading.routes())
+        app.add_routes(self.margin.routes())
         app.on_startup.append(self._start_matching)
         app.on_cleanup.append(self._stop_matching)
         return app
@@ -111,6 +118,14 @@ class AlpSandbox:
         self, account: SandboxAccount, currency: str, amount: str | Decimal, status: int = 10
     ) -> Transfer:
         return self.trading.withdrawal(account, currency, amount, status)
+
+    def charge_interest(self, account: SandboxAccount) -> None:
+        """One interest period on every open margin loan of ``account``."""
+        self.margin.charge_interest(account)
+
+    def liquidate(self, account: SandboxAccount, pair: str = "") -> None:
+        """Liquidate the cross margin wallet (or the isolated one of ``pair``)."""
+        self.margin.liquidate(account, ("ISOLATED_MARGIN", pair) if pair else (CROSS, ""))
 
     def halt(self, pair: str) -> None:
         """Stop trading on a pair (it stays listed): orders on it are refused."""

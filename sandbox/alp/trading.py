@@ -56,6 +56,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.alp.activity import DEPOSIT, ORDER, WITHDRAW, ActivityLedger
 from sandbox.alp.catalogue import AlpPair, Positional, padded
 from sandbox.alp.private import PrivateApi, SandboxAccount, Wallet
 from sandbox.alp.replies import INVALID_CHOICE, field_error, int_param, not_found
@@ -76,17 +77,24 @@ V3_STATUS = {"open": "OPEN", PARTIAL: "PARTIALLY_FILLED", CANCELLED: "CANCELLED"
 
 
 class WalletFunds(MutableMapping[str, tuple[Decimal, Decimal]]):
-    """An account's wallets as the engine's balance map (available, locked)."""
+    """An account's spot wallets as the engine's balance map (available, locked);
+    every change the engine makes is a row of the wallet activity (an order's)."""
 
-    def __init__(self, account: SandboxAccount) -> None:
+    def __init__(self, account: SandboxAccount, ledger: ActivityLedger | None = None) -> None:
         self.account = account
+        self.ledger = ledger
 
     def __getitem__(self, key: str) -> tuple[Decimal, Decimal]:
         wallet = self.account.wallets[key.upper()]
         return wallet.balance, wallet.reserve
 
     def __setitem__(self, key: str, value: tuple[Decimal, Decimal]) -> None:
-        self.account.wallets[key.upper()] = Wallet(value[0], value[1])
+        code = key.upper()
+        old = self.account.wallets.get(code)
+        before = (old.balance, old.reserve) if old is not None else (Decimal(0), Decimal(0))
+        self.account.wallets[code] = Wallet(value[0], value[1])
+        if self.ledger is not None:
+            self.ledger.record(self.account.id, code, ORDER, before, (value[0], value[1]))
 
     def __delitem__(self, key: str) -> None:
         del self.account.wallets[key.upper()]
@@ -130,11 +138,16 @@ def v3_refused(reason: str) -> web.Response:
 
 class AlpTrading:
     def __init__(
-        self, private: PrivateApi, engine: MatchingEngine, pairs: Mapping[str, AlpPair]
+        self,
+        private: PrivateApi,
+        engine: MatchingEngine,
+        pairs: Mapping[str, AlpPair],
+        ledger: ActivityLedger | None = None,
     ) -> None:
         self.private = private
         self.engine = engine
         self.pairs = pairs
+        self.ledger = ledger or ActivityLedger(engine.market.now)
         self.halted: set[str] = set()
         self.deposits: dict[str, list[Transfer]] = {}
         self.withdraws: dict[str, list[Transfer]] = {}
@@ -147,7 +160,7 @@ class AlpTrading:
         private.on_account = self.bind
 
     def bind(self, account: SandboxAccount) -> None:
-        self.engine.book(account.key, WalletFunds(account))
+        self.engine.book(account.key, WalletFunds(account, self.ledger))
 
     def routes(self) -> list[web.RouteDef]:
         v1, v3 = self.private.v1, self.private.v3
@@ -162,6 +175,7 @@ class AlpTrading:
             web.get("/api/v3/orders", v3(self.v3_orders)),
             web.post("/api/v3/orders", v3(self.v3_create)),
             web.get("/api/v3/accounts/trades", v3(self.v3_trades)),
+            web.get("/api/v3/wallets/activity", v3(self.v3_activity)),
         ]
 
     # --- helpers for tests ----------------------------------------------------------------
@@ -170,7 +184,9 @@ class AlpTrading:
         code = currency.upper()
         value = Decimal(amount)
         wallet = account.wallets.setdefault(code, Wallet(Decimal(0), Decimal(0)))
+        before = (wallet.balance, wallet.reserve)
         wallet.balance += value
+        self.ledger.record(account.id, code, DEPOSIT, before, (wallet.balance, wallet.reserve))
         transfer = Transfer(self._next_transfer, code, value, self.engine.market.now())
         self._next_transfer += 1
         self.deposits.setdefault(account.key, []).append(transfer)
@@ -186,7 +202,9 @@ class AlpTrading:
         wallet = account.wallets[code]
         if wallet.balance < value:
             raise ValueError(f"{code}: not enough to withdraw {value}")
+        before = (wallet.balance, wallet.reserve)
         wallet.balance -= value
+        self.ledger.record(account.id, code, WITHDRAW, before, (wallet.balance, wallet.reserve))
         transfer = Transfer(self._next_transfer, code, value, self.engine.market.now(), status)
         self._next_transfer += 1
         self.withdraws.setdefault(account.key, []).append(transfer)
@@ -198,7 +216,11 @@ class AlpTrading:
             if transfer.id == transfer_id and transfer.status < 30:
                 transfer.status = status
                 if status in (40, 50):
-                    account.wallets[transfer.currency].balance += transfer.amount
+                    wallet = account.wallets[transfer.currency]
+                    before = (wallet.balance, wallet.reserve)
+                    wallet.balance += transfer.amount
+                    after = (wallet.balance, wallet.reserve)
+                    self.ledger.record(account.id, transfer.currency, WITHDRAW, before, after)
 
     def sweep(self) -> None:
         self.engine.sweep()
@@ -485,7 +507,7 @@ class AlpTrading:
             "done_at": self._stamp(o.updated_at) if done else "",
         }
 
-    def _window(self, request: web.Request) -> tuple[float, float] | web.Response:
+    def window(self, request: web.Request) -> tuple[float, float] | web.Response:
         """``start_time``/``end_time`` (RFC 3339), at most 30 days apart; 30 days back
         from now when neither is given, 30 days from the one given otherwise."""
         span = 30 * 86400.0
@@ -513,7 +535,7 @@ class AlpTrading:
 
     async def v3_orders(self, request: web.Request, account: SandboxAccount) -> web.Response:
         self.sweep()
-        window = self._window(request)
+        window = self.window(request)
         if isinstance(window, web.Response):
             return window
         pair = request.query.get("pair") or None
@@ -586,7 +608,7 @@ class AlpTrading:
 
     async def v3_trades(self, request: web.Request, account: SandboxAccount) -> web.Response:
         self.sweep()
-        window = self._window(request)
+        window = self.window(request)
         if isinstance(window, web.Response):
             return window
         pair = request.query.get("pair") or None
@@ -626,6 +648,22 @@ class AlpTrading:
                 }
             )
         return json_response(rows)
+
+    async def v3_activity(self, request: web.Request, account: SandboxAccount) -> web.Response:
+        """``GET /api/v3/wallets/activity`` (``currency``, ``side``, the 30-day window)."""
+        self.sweep()
+        window = self.window(request)
+        if isinstance(window, web.Response):
+            return window
+        currency = (request.query.get("currency") or "").upper() or None
+        known = set(self.private.currencies) | set(account.wallets)
+        if currency is not None and currency not in known:
+            return v3_refused(f"unknown currency {currency}")
+        side = request.query.get("side") or None
+        if side not in (None, "BUY", "SELL"):
+            return v3_refused("side must be BUY or SELL")
+        start, end = window
+        return self.ledger.answer(account.id, currency=currency, side=side, start=start, end=end)
 
 
 async def _fields(request: web.Request) -> dict[str, str]:
