@@ -9,7 +9,7 @@ from html import escape
 from bot.banking import AlreadyThere, AmbiguousEntry, BankList, NoSuchEntry, Outcome, Proposal
 from bot.i18n import Lang
 from exchanges.wallex.bank_accounts import BankAccount
-from exchanges.wallex.bank_numbers import BankNumberError
+from exchanges.wallex.bank_numbers import BankNumberError, bank_of_code
 from handlers.commands import N_
 
 # The reasons of ``exchanges.wallex.bank_numbers``, marked for the catalogs.
@@ -45,8 +45,20 @@ def _kind(lang: Lang, kind: str) -> str:
     return lang("Card") if kind == "card" else lang("IBAN")
 
 
+def _entry_bank(lang: Lang, entry: BankAccount) -> str | None:
+    """Wallex names an IBAN's bank in Persian; other languages get the name the IBAN's
+    bank code gives, when known."""
+    if entry.kind != "iban":
+        return None
+    known = bank_of_code(entry.number[4:7])
+    if lang.code != "fa" and known is not None:
+        return known.name
+    return entry.bank_name or (known.name_fa if known else None)
+
+
 def entry_line(lang: Lang, entry: BankAccount) -> str:
-    bank = f" · {escape(entry.bank_name)}" if entry.bank_name else ""
+    name = _entry_bank(lang, entry)
+    bank = f" · {escape(name)}" if name else ""
     return lang(
         "{kind} #{id}: {number}{bank} — {status}",
         kind=_kind(lang, entry.kind),
@@ -70,9 +82,10 @@ def list_text(lang: Lang, held: BankList) -> str:
 
 
 def delete_button(lang: Lang, entry: BankAccount) -> str:
-    return "🗑 " + lang(
-        "Delete {kind} #{id}", kind=_kind(lang, entry.kind), id=lang.integer(entry.id)
-    )
+    n = lang.integer(entry.id)
+    if entry.kind == "card":
+        return "🗑 " + lang("Delete card #{id}", id=n)
+    return "🗑 " + lang("Delete IBAN #{id}", id=n)
 
 
 def _bank_of(lang: Lang, proposal: Proposal) -> str:
@@ -102,13 +115,12 @@ def add_preview(lang: Lang, proposal: Proposal, seconds: int, deleted: bool) -> 
 
 
 def delete_preview(lang: Lang, proposal: Proposal, seconds: int) -> str:
+    number = _code(lang, proposal.masked)
     return "\n".join(
         [
-            lang(
-                "Delete {kind} {number} from your Wallex account?",
-                kind=_kind(lang, proposal.kind).lower(),
-                number=_code(lang, proposal.masked),
-            ),
+            lang("Delete card {number} from your Wallex account?", number=number)
+            if proposal.kind == "card"
+            else lang("Delete IBAN {number} from your Wallex account?", number=number),
             lang("Confirm within {seconds} s; nothing is sent before.", seconds=seconds),
         ]
     )

@@ -4,7 +4,8 @@ The one credential is the API token a user creates under Settings → API manage
 on Wallex; every private call carries it as ``Authorization: Bearer <token>``
 (``auth.py``). Calls used here, all plain reads: ``GET /v1/account/profile``
 (verify and profile), ``/v1/account/fee`` (fee levels), ``/v1/account/balances`` and
-``/v1/account/wallets/{currency}`` (deposit addresses).
+``/v1/account/wallets/{currency}`` (deposit addresses); the bank cards and IBANs
+(``/v1/account/card-numbers``, ``/v1/account/ibans``: list, add, delete) for /banks.
 
 Choices where the document is silent:
 - Errors: the document shows none for private calls. Wallex is a Laravel
@@ -57,6 +58,22 @@ Choices where the document is silent:
   stream_key}``. A profile without one makes ``connect`` raise ``NotSupported``. The
   pushes are not documented either ("all updates of your account"): ``{"type":
   "order"|"balance"|"trade", "data": <the REST shape>}`` is read (``stream.py``).
+- Bank cards and IBANs (``bank_accounts.py``, ``bank_numbers.py``):
+  - ``add_card`` sends ``{"card_number": "<16 digits>"}`` and ``add_iban``
+    ``{"iban": "<24 digits>"}`` — without ``IR``, as the parameter table says
+    ("شماره شبا بدون IR"; its sample has no ``IR`` either), although every answer
+    writes the IBAN with it. Both are JSON bodies like the document's examples (the
+    table says "Query Parameters", as for orders). A number is checked before it is
+    sent (Luhn; mod-97 and a known bank code), and adding is never retried.
+  - ``GET /v1/account/ibans``'s example ``result`` is one object although the call
+    is titled a list: a list, one object or none are all read.
+  - Deleting takes the entry's ``id`` in the path; the document shows no error.
+    Laravel answers an id the account does not have with 404 "Not found." and
+    invalid input with 422 per field; both become ``RejectedRequest`` with
+    Wallex's words (a duplicate is 422 "has already been taken").
+  - The document's own examples fail the checks (its card ``6037991895454444``
+    fails Luhn, its IBAN ``IR520000000000000000000000`` fails mod-97 and has bank
+    code ``000``): placeholders, refused by the sandbox as a real server would.
 - Deposit address: the wallet endpoint takes no network parameter and lists every
   network (``ERC20``, ``TRC20`` …); the client picks the one asked for (case
   ignored) or, with none asked, the first open for deposits in Wallex's order. The
@@ -223,6 +240,7 @@ class WallexAccount(AccountClient):
         return parse.trading_result(reply)
 
     async def place_order(self, request: OrderRequest) -> Order:
+        """``POST /v1/account/orders`` (see the module docstring); never retried."""
         market = request.market
         body: dict[str, str] = {}
         if request.type is OrderType.STOP_LIMIT:
@@ -238,6 +256,7 @@ class WallexAccount(AccountClient):
         return parse.order(await self._send("POST", ORDERS, body))
 
     async def cancel_order(self, order_id: str, market: Market | None = None) -> Order | None:
+        """``DELETE /v1/account/orders`` with ``{"clientOrderId": …}``."""
         return parse.order(await self._send("DELETE", ORDERS, {"clientOrderId": order_id}))
 
     async def _open_of(self, symbol: str) -> list[Order]:
