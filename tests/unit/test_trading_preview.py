@@ -15,10 +15,13 @@ from bot.trading import (
     NoLiquidity,
     NotEnoughBalance,
     TotalBelowMinimum,
+    check_fast_buy,
     check_order,
+    check_stop_order,
     matches,
     safe_price,
     walk_book,
+    walk_book_total,
 )
 from exchanges.models import (
     BookLevel,
@@ -175,3 +178,139 @@ def test_reconciliation_matches_symbol_side_amount_price_and_time() -> None:
     assert not matches(order, {**payload, "amount": "0.002"}, confirmed)
     assert not matches(order, {**payload, "price": "70001"}, confirmed)
     assert not matches(order, payload, confirmed + timedelta(minutes=5))
+
+
+# --- stop-limit and fast orders ---------------------------------------------------------
+def test_a_stop_rounds_like_the_price_so_it_never_triggers_later() -> None:
+    buy = check_stop_order(
+        TICKED,
+        Side.BUY,
+        D("0.01"),
+        D("2000.7"),
+        D("2100.9"),
+        fee=None,
+        available=D("1e6"),
+        last=D("2000"),
+    )
+    assert buy.stop_price == D("2100.5") and buy.stop_given == D("2100.9")  # a buy: down
+    assert buy.price == D("2000.5") and buy.order_type is OrderType.STOP_LIMIT
+    assert not buy.stop_reached  # fires when the price rises to 2100.5
+    sell = check_stop_order(
+        TICKED,
+        Side.SELL,
+        D("0.01"),
+        D("1900.2"),
+        D("1950.2"),
+        fee=None,
+        available=D("1"),
+        last=D("2000"),
+    )
+    assert sell.stop_price == D("1950.5") and sell.stop_given == D("1950.2")  # a sell: up
+    assert not sell.stop_reached
+    reached = check_stop_order(
+        TICKED,
+        Side.SELL,
+        D("0.01"),
+        D("2000"),
+        D("2100"),
+        fee=None,
+        available=D("1"),
+        last=D("2000"),
+    )
+    assert reached.stop_reached and reached.stop_given is None
+
+
+def test_a_stop_order_keeps_the_limit_orders_checks() -> None:
+    with pytest.raises(BadOrderNumber) as caught:
+        check_stop_order(
+            BTC, Side.BUY, D("0.001"), D("70000"), D("0"), fee=None, available=D("1e6"), last=None
+        )
+    assert caught.value.what == "stop"
+    with pytest.raises(NotEnoughBalance):  # the limit price is what the exchange locks
+        check_stop_order(
+            BTC,
+            Side.BUY,
+            D("0.001"),
+            D("70000"),
+            D("71000"),
+            fee=None,
+            available=D("69"),
+            last=None,
+        )
+    with pytest.raises(TotalBelowMinimum):
+        check_stop_order(
+            BTC,
+            Side.SELL,
+            D("0.0001"),
+            D("40000"),
+            D("41000"),
+            fee=None,
+            available=D("1"),
+            last=None,
+        )
+
+
+def test_a_fast_buy_spends_its_total_rounded_down_and_estimates_what_it_buys() -> None:
+    p = check_fast_buy(
+        BTC, D("1050.129"), total_decimals=2, book=BOOK, fee=FEE, available=D("2000")
+    )
+    assert p.fast and p.side is Side.BUY and p.price is None
+    assert p.total == D("1050.12") and p.total_given == D("1050.129")
+    bought = D("0.01") + (D("1050.12") - D("700.10")) / D("70020")
+    assert p.amount == bought.quantize(D("0.000001"), rounding="ROUND_DOWN")
+    assert p.estimated_price == D("1050.12") / bought
+    assert p.fee == D("1050.12") * D("0.2") / 100  # taker
+    assert walk_book_total(BOOK, D("700.10")) == (D("0.01"), D("70010"), True)
+    assert walk_book_total(OrderBook(BTC, bids=(), asks=()), D("1")) is None
+
+
+def test_a_fast_buy_is_refused_under_the_minimum_total_the_balance_or_on_an_empty_book() -> None:
+    with pytest.raises(TotalBelowMinimum) as caught:
+        check_fast_buy(BTC, D("4.999"), total_decimals=2, book=BOOK, fee=None, available=D("1e6"))
+    assert caught.value.total == D("4.99") and caught.value.minimum == D("5")
+    with pytest.raises(NotEnoughBalance) as short:
+        check_fast_buy(BTC, D("100"), total_decimals=2, book=BOOK, fee=None, available=D("99"))
+    assert short.value.currency == "USDT" and short.value.needed == D("100")
+    with pytest.raises(NoLiquidity):
+        check_fast_buy(
+            BTC,
+            D("100"),
+            total_decimals=2,
+            book=OrderBook(BTC, bids=BOOK.bids, asks=()),
+            fee=None,
+            available=D("1e6"),
+        )
+    with pytest.raises(BadOrderNumber):
+        check_fast_buy(BTC, D("0"), total_decimals=2, book=BOOK, fee=None, available=D("1e6"))
+
+
+def test_reconciliation_knows_a_fast_buy_by_its_total_and_a_stop_by_its_stop() -> None:
+    since = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
+    fast = Order(
+        exchange="narkasa",
+        order_id="BTCUSDT-buy-1",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        amount=D("150"),  # a fast buy's answer: quote total
+        filled=D("150"),
+        status=OrderStatus.FILLED,
+    )
+    payload = {"symbol": "BTCUSDT", "side": "buy", "amount": "0.0015", "price": None}
+    assert matches(fast, {**payload, "fast": True, "total": "150"}, since)
+    assert not matches(fast, payload, since)
+    stop = Order(
+        exchange="narkasa",
+        order_id="x",
+        symbol="BTCUSDT",
+        side=Side.SELL,
+        type=OrderType.STOP_LIMIT,
+        amount=D("0.001"),
+        filled=D(0),
+        status=OrderStatus.OPEN,
+        price=D("60000"),
+        stop_price=D("61000"),
+    )
+    sell = {"symbol": "BTCUSDT", "side": "sell", "amount": "0.001", "price": "60000"}
+    assert matches(stop, {**sell, "stop": "61000"}, since)
+    assert not matches(stop, {**sell, "stop": "61500"}, since)
