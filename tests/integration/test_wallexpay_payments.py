@@ -272,6 +272,29 @@ async def test_futures_fix_the_rate_of_the_next_deposit(env: Env) -> None:
     assert "without exchange" in str(info.value)
 
 
+async def test_futures_confirm_is_held_to_the_rates_window(env: Env) -> None:
+    client = env.client()
+    taken = await client.take_address("BTC", foreign_id="cust-f", convert_to="USD")
+    rates = await client.futures_rates(taken.address)
+    [tiers] = rates.rates.values()
+    assert (rates.release_at - rates.fixed_at).total_seconds() == 6000  # the document's
+    env.sandbox.market.shift("BTC", 10)  # within the window the rates' price holds
+    fixed = await client.futures_confirm(taken.address, "BTC", "USD", Decimal("30"))
+    assert fixed.price == tiers[Decimal("20")]
+    env.clock.advance(6001)  # past ts_release of those rates
+    with pytest.raises(QuoteExpired) as info:
+        await client.futures_confirm(taken.address, "BTC", "USD", Decimal("30"))
+    assert "expired" in str(info.value)
+    assert len(env.sent("futures/confirm")) == 2  # the refusal came from the sandbox
+    again = await client.futures_rates(taken.address)  # asking again opens a new window
+    done = await client.futures_confirm(taken.address, "BTC", "USD", Decimal("30"))
+    assert done.price == next(iter(again.rates.values()))[Decimal("20")]
+    # the document lets the rates step be skipped: a confirm fixes the current price
+    other = await client.take_address("BTC", foreign_id="cust-g", convert_to="USD")
+    skipped = await client.futures_confirm(other.address, "BTC", "USD", Decimal("10"))
+    assert skipped.price == env.sandbox.rate_to("BTC", "USD")
+
+
 async def test_a_deposit_is_told_unconfirmed_then_confirmed_or_cancelled(env: Env) -> None:
     client = env.client()
     taken = await client.take_address("BTC", foreign_id="cust-2")
