@@ -153,3 +153,24 @@ async def test_a_button_is_the_owners_only(bot: RunningBot) -> None:
     assert not bank_requests(bot, "POST")
     assert "Added" in await press(bot, user, message, 1)  # the owner's press still works
     assert len(bank_requests(bot, "POST")) == 1
+
+
+async def test_in_persian_the_list_has_persian_digits_and_wallexs_bank_name(
+    bot: RunningBot,
+) -> None:
+    user = await connected(bot)
+    await user.ask("/lang fa")
+    demo(bot).add_bank("iban", IBAN, "ACCEPTED")
+    demo(bot).add_bank("card", CARD, "UNACCEPTED")
+    listing = await user.ask("/banks")
+    assert "بانک پارسیان" in listing and "شبا" in listing and "کارت" in listing
+    assert "IR۸۲ ۰۵۴* **** **** **** **۹۰ ۰۲" in listing
+    assert "۶۰۳۷ ۹۹** **** ۷۸۹۳" in listing and "پذیرفته‌نشده" in listing
+    bad = await user.ask("/banks add ۶۰۳۷-۹۹۱۲-۳۴۵۶-۷۸۹۴")
+    assert "رقم کنترلی" in bad
+    typed = [
+        m
+        for m in bot.stack.telegram.transcript(user.chat_id)
+        if "۶۰۳۷-۹۹۱۲" in str(m.get("text") or "")
+    ]
+    assert typed and all(m.get("deleted") for m in typed)
