@@ -174,3 +174,20 @@ async def test_in_persian_the_list_has_persian_digits_and_wallexs_bank_name(
         if "۶۰۳۷-۹۹۱۲" in str(m.get("text") or "")
     ]
     assert typed and all(m.get("deleted") for m in typed)
+
+
+async def test_an_id_both_kinds_have_asks_which_one(bot: RunningBot) -> None:
+    from sandbox.wallex.private import BankEntry
+
+    user = await connected(bot)
+    demo(bot).banks += [
+        BankEntry("card", 50, CARD, "ACCEPTED"),
+        BankEntry("iban", 50, IBAN, "ACCEPTED"),
+    ]
+    assert "/banks delete card 50" in await user.ask("/banks delete 50")
+    asked = await user.ask("/banks delete card #50")
+    assert "Delete card 6037 99** **** 7893" in asked
+    await press(bot, user, last_with_buttons(bot, user), 1)
+    assert [(e.kind, e.id) for e in demo(bot).banks] == [("iban", 50)]
+    [deleted] = bank_requests(bot, "DELETE")
+    assert deleted.path == "/v1/account/card-numbers/50"
