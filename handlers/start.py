@@ -10,7 +10,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.context import BotContext
 from handlers.lang import lang_for
 from handlers.reply import reply
-from handlers.texts import help_text, start_text
+from handlers.texts import command_help_text, help_text, start_text
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -22,7 +22,17 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await reply(update, help_text(await lang_for(update, context), context.services.market.names))
+    lang = await lang_for(update, context)
+    if context.args:
+        detail = command_help_text(lang, context.args[0])
+        if detail is None:
+            detail = lang(
+                "I don't know the command {command}. Send /help for the list.",
+                command=escape(context.args[0][:64]),
+            )
+        await reply(update, detail)
+        return
+    await reply(update, help_text(lang, context.services.market.names))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

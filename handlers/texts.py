@@ -27,7 +27,7 @@ from exchanges.models import (
     Ticker,
     Trade,
 )
-from handlers.commands import COMMANDS, N_
+from handlers.commands import BY_NAME, COMMANDS, N_
 
 ARROW_UP = "▲"
 ARROW_DOWN = "▼"
@@ -227,16 +227,28 @@ def trades_text(lang: Lang, trades: Sequence[Trade], market: Market) -> str:
 
 
 def help_text(lang: Lang, exchanges: Sequence[str]) -> str:
+    """Every command on one line each: the list must fit one message in every language,
+    so examples live in ``/help COMMAND`` (``command_help_text``)."""
     lines = [lang("<b>What I can do</b>")]
     for c in COMMANDS:
-        lines.append(f"{escape(c.usage)} — {lang(c.description)}")
-        if c.example:
-            lines.append(lang("   e.g. {example}", example=escape(c.example)))
+        lines.append(f"/{c.name} — {lang(c.description)}")
     lines.append("")
+    lines.append(lang("Send /help COMMAND for its form and an example, e.g. /help alert"))
     lines.append(lang("Exchanges: {names}", names=", ".join(exchanges)))
     lines.append(
         lang("Symbols: the exchange's own form (BTCTMN) or BASE/QUOTE (BTC/TMN), any case.")
     )
+    return "\n".join(lines)
+
+
+def command_help_text(lang: Lang, name: str) -> str | None:
+    """One command's form, what it does and an example; None for a command we lack."""
+    command = BY_NAME.get(name.lstrip("/").split("@")[0].lower())
+    if command is None:
+        return None
+    lines = [f"<b>{escape(command.usage)}</b>", lang(command.description)]
+    if command.example:
+        lines.append(lang("   e.g. {example}", example=escape(command.example)))
     return "\n".join(lines)
 
 

@@ -22,8 +22,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Executable
 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.model import AlertRule, Firing, Kind
@@ -170,6 +171,27 @@ def rule_of(row: Alert) -> AlertRule:
         last_fired_at=_ts(row.last_fired_at),
         signed=(row.pct or "").startswith("+"),
     )
+
+
+def _fire_update() -> Executable:
+    """The conditional UPDATE of a firing, built once so its compiled form is reused:
+    only a still active alert changes state, and it comes back with its chat's
+    language."""
+    table = cast(Table, Alert.__table__)
+    language = select(Chat.language).where(Chat.id == table.c.chat_id).scalar_subquery()
+    return (
+        update(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.state == ACTIVE)
+        .values(
+            fire_count=table.c.fire_count + 1,
+            last_fired_at=bindparam("at", type_=table.c.last_fired_at.type),
+            state=case((table.c.repeat_every_s.is_(None), FIRED), else_=table.c.state),
+        )
+        .returning(*table.c, language.label("language"))
+    )
+
+
+_FIRE_UPDATE = _fire_update()
 
 
 def _rounds(firings: Sequence[Firing]) -> list[list[Firing]]:
@@ -528,22 +550,13 @@ class AlertService:
     ) -> tuple[Sequence[FiredAlert], Sequence[outbox.Queued]]:
         """Firings of distinct alerts, written by three statements (synchronous Core:
         on SQLite the whole transaction is one trip through a thread)."""
-        table = cast(Table, Alert.__table__)
-        language = select(Chat.language).where(Chat.id == table.c.chat_id).scalar_subquery()
         by_id: dict[int, Firing] = {f.alert_id: f for f in firings}
         rows: dict[int, Alert] = {}
         codes: dict[int, str | None] = {}
         # One UPDATE per distinct tick time (a burst from one tick is one statement).
         for at, ids in _by_time(firings).items():
             result = connection.execute(
-                update(table)
-                .where(table.c.id.in_(ids), table.c.state == ACTIVE)
-                .values(
-                    fire_count=table.c.fire_count + 1,
-                    last_fired_at=datetime.fromtimestamp(at, UTC),
-                    state=case((table.c.repeat_every_s.is_(None), FIRED), else_=table.c.state),
-                )
-                .returning(*table.c, language.label("language"))
+                _FIRE_UPDATE, {"ids": ids, "at": datetime.fromtimestamp(at, UTC)}
             )
             for mapping in result.mappings():
                 values = dict(mapping)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, case, func, insert, or_, select, update
@@ -31,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from storage.models import OutboxMessage, utcnow
 
@@ -206,6 +208,18 @@ async def add_many(
     return await connection.run_sync(insert_many, messages, lease)
 
 
+@cache
+def _insert_ignoring(dialect: str) -> Executable:
+    """``INSERT … ON CONFLICT (dedupe) DO NOTHING RETURNING id, dedupe`` for ``dialect``."""
+    table = cast(Table, OutboxMessage.__table__)
+    make = sqlite_insert if dialect == "sqlite" else pg_insert
+    return (
+        make(table)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe])
+        .returning(table.c.id, table.c.dedupe)
+    )
+
+
 def insert_many(
     connection: Connection, messages: Sequence[NewMessage], lease: Lease | None = None
 ) -> list[Queued]:
@@ -229,14 +243,13 @@ def insert_many(
     table = cast(Table, OutboxMessage.__table__)
     dialect = connection.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        make = sqlite_insert if dialect == "sqlite" else pg_insert
-        statement = (
-            make(table)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=[table.c.dedupe])
-            .returning(table.c.id, table.c.dedupe)
-        )
-        written = {dedupe: row_id for row_id, dedupe in connection.execute(statement)}
+        # One statement object, built once: its compiled form stays in the cache (a
+        # multi-VALUES ``.values([...])`` would be compiled anew on every call), and
+        # SQLAlchemy's "insertmanyvalues" sends the rows as one INSERT … RETURNING.
+        written = {
+            dedupe: row_id
+            for row_id, dedupe in connection.execute(_insert_ignoring(dialect), values)
+        }
         return [_queued(written[v["dedupe"]], v) for v in values if v["dedupe"] in written]
     queued = []  # pragma: no cover - other databases
     for value in values:  # pragma: no cover

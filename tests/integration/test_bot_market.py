@@ -8,6 +8,7 @@ from decimal import Decimal
 import aiohttp
 
 from bot.i18n import I18n
+from handlers.commands import COMMANDS
 
 from .conftest import RunningBot
 
@@ -22,9 +23,13 @@ async def test_start_and_help_list_every_command(bot: RunningBot) -> None:
     start = await user.ask("/start")
     assert "Hello Ali" in start
     help_text = await user.ask("/help")
-    for command in ("/start", "/help", "/price", "/book", "/trades"):
-        assert command in help_text
+    for command in COMMANDS:  # every command, in one message
+        assert f"/{command.name} — " in help_text
     assert "wallex" in help_text
+    assert len(help_text) <= 4096
+    detail = await user.ask("/help buy")
+    assert "/buy EXCHANGE SYMBOL AMOUNT" in detail and "e.g. /buy" in detail
+    assert "I don't know the command nosuch" in await user.ask("/help nosuch")
     commands = [p for m, p in bot.stack.telegram.requests if m == "setMyCommands"]
     assert commands, "the command list was not registered with setMyCommands"
     names = (
