@@ -14,6 +14,12 @@ A number the account already holds is refused here too (Wallex would refuse it).
 Deleting first looks the entry up, so the summary names what goes and a stale id gets
 a sentence instead of Wallex's 404.
 
+A change a crash cut off between Confirm and its outcome is never sent again: the
+owner's next ``/banks`` settles it (``interrupted``: confirmed more than
+``STALE_AFTER`` ago and still unfinished) and says so above the list, which shows
+whether Wallex made it. Bank changes move no money, so this lazy pass is enough and
+needs no start-up recovery of its own.
+
 Wallex is the only system whose document has bank accounts; the service uses its
 client's own calls (``WallexAccount.cards`` …).
 """
@@ -25,6 +31,7 @@ import base64
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.accounts import AccountService, NoAccountSupport
@@ -40,6 +47,7 @@ ADD = "bank_add"
 DELETE = "bank_delete"
 KINDS = (ADD, DELETE)
 _SEAL_SCOPE = "wallex:bank-number"
+STALE_AFTER = timedelta(minutes=5)
 
 
 class AlreadyThere(BotError):
@@ -126,9 +134,22 @@ class BankService:
         )
         return BankList(cards, ibans)
 
-    async def list(self, user_id: int) -> BankList:
+    async def held(self, user_id: int) -> BankList:
         async with self._wallex(user_id) as client:
             return await self._list(client)
+
+    async def interrupted(self, user_id: int) -> list[datetime]:
+        """Settle the caller's bank changes a crash cut off; when each was confirmed."""
+        now = self.confirmations.clock()
+        settled = []
+        for act in await self.confirmations.unfinished(KINDS):
+            if act.user_id != user_id or act.confirmed_at is None:
+                continue
+            if now - act.confirmed_at < STALE_AFTER:
+                continue  # perhaps still on its way
+            if await self.confirmations.mark_failed(act.id, "interrupted; outcome unknown"):
+                settled.append(act.confirmed_at)
+        return settled
 
     @staticmethod
     def check(text: str) -> CardNumber | Iban:
@@ -161,7 +182,7 @@ class BankService:
         )
 
     async def find(self, user_id: int, entry_id: int, kind: Kind | None = None) -> BankAccount:
-        held = await self.list(user_id)
+        held = await self.held(user_id)
         found = [e for e in held.all if e.id == entry_id and (kind is None or e.kind == kind)]
         if not found:
             raise NoSuchEntry(kind, entry_id)

@@ -4,6 +4,7 @@ masked (``6037 99** **** 1234``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from bot.banking import AlreadyThere, AmbiguousEntry, BankList, NoSuchEntry, Outcome, Proposal
@@ -166,6 +167,14 @@ def problem_text(lang: Lang, error: Exception) -> str | None:
             id=error.entry_id,
         )
     return None
+
+
+def interrupted_text(lang: Lang, confirmed_at: datetime) -> str:
+    return lang(
+        "⚠️ A change you confirmed at {time} was cut off by a restart and was not sent "
+        "again: the list below shows whether Wallex made it.",
+        time=lang.time(confirmed_at),
+    )
 
 
 def unknown_outcome(lang: Lang) -> str:

@@ -143,16 +143,20 @@ async def banks(update: Update, context: BotContext) -> None:
             await reply(update, text + "\n" + bt.deleted_notice(lang, deleted))
             return
         raise UsageError("banks", "I know /banks, /banks add and /banks delete.")
-    held = await service(context).list(user.id)
+    bank_service = service(context)
+    cut_off = await bank_service.interrupted(user.id)
+    held = await bank_service.held(user.id)
     lang = await lang_for(update, context)
+    text = "".join(bt.interrupted_text(lang, at) + "\n" for at in cut_off)
+    text += bt.list_text(lang, held)
     if not held.all:
-        await reply(update, bt.list_text(lang, held))
+        await reply(update, text)
         return
     rows = [
         [(bt.delete_button(lang, e), DELETE_ACTION, {"kind": e.kind, "id": e.id})] for e in held.all
     ]
     markup = await one_time_keyboard(context, user.id, chat.id, rows, together=False)
-    await reply(update, bt.list_text(lang, held), markup=markup)
+    await reply(update, text, markup=markup)
 
 
 @action(DELETE_ACTION)

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from bot.app import services_of
+from bot.confirmations import Confirmed, State
 from sandbox import wallex
 
 from .conftest import ChatUser, RunningBot
@@ -191,3 +196,28 @@ async def test_an_id_both_kinds_have_asks_which_one(bot: RunningBot) -> None:
     assert [(e.kind, e.id) for e in demo(bot).banks] == [("iban", 50)]
     [deleted] = bank_requests(bot, "DELETE")
     assert deleted.path == "/v1/account/card-numbers/50"
+
+
+async def test_a_change_a_crash_cut_off_is_settled_and_told_never_resent(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await connected(bot)
+    store = services_of(bot.app).confirmations
+    pending = await store.create(
+        user_id=user.user_id,
+        chat_id=user.chat_id,
+        kind="bank_add",
+        payload={"kind": "card", "masked": "6037 99** **** 7893", "sealed": {}},
+    )
+    assert isinstance(await store.confirm(pending.id, user.user_id), Confirmed)
+    assert await store.mark_sent(pending.id)  # then the process died
+    assert "cut off" not in await user.ask("/banks")  # too recent: perhaps still on its way
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    monkeypatch.setattr(store, "clock", lambda: later)
+    listing = await user.ask("/banks")
+    assert "was cut off by a restart and was not sent again" in listing
+    assert "no bank card or IBAN yet" in listing
+    settled = await store.get(pending.id)
+    assert settled is not None and settled.state is State.FAILED
+    assert "cut off" not in await user.ask("/banks")
+    assert not bank_requests(bot, "POST")
