@@ -245,6 +245,8 @@ class OrderPreview:
     stop_price: Decimal | None = None  # a stop-limit order's trigger
     stop_given: Decimal | None = None  # set when the stop was rounded
     last_price: Decimal | None = None  # the market's last price, for a stop's warning
+    best_bid: Decimal | None = None  # the top of the book, shown with a stop
+    best_ask: Decimal | None = None
     fast: bool = False  # a fast order (a fast buy: ``total`` is what it spends)
     total_given: Decimal | None = None  # set when a fast buy's total was rounded
 
@@ -603,7 +605,7 @@ class TradingService:
         )
         if stop is not None and price is not None:
             ticker = await self.market.ticker(exchange, market.symbol)
-            return check_stop_order(
+            preview = check_stop_order(
                 market,
                 side,
                 amount,
@@ -612,6 +614,13 @@ class TradingService:
                 fee=fee,
                 available=available,
                 last=None if ticker.stale else ticker.last,
+            )
+            # The top of the book beside the stop (Narkasa: its one-level orderbook call).
+            top = await self.market.order_book(exchange, market.symbol, 1)
+            return replace(
+                preview,
+                best_bid=top.best_bid.price if top.best_bid else None,
+                best_ask=top.best_ask.price if top.best_ask else None,
             )
         return check_order(market, side, amount, price, book=book, fee=fee, available=available)
 

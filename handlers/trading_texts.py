@@ -213,6 +213,14 @@ def _stop_lines(lang: Lang, p: OrderPreview) -> list[str]:
         lines.append(
             lang("Last price: {price} {quote}", price=_num(lang, p.last_price), quote=quote)
         )
+    if p.best_bid is not None or p.best_ask is not None:
+        lines.append(
+            lang(
+                "Best bid {bid} · best ask {ask}",
+                bid=_num(lang, p.best_bid),
+                ask=_num(lang, p.best_ask),
+            )
+        )
     if p.stop_reached:
         lines.append(
             lang("⚠️ The price is already past the stop: it becomes a limit order at once.")

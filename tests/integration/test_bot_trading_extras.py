@@ -62,6 +62,10 @@ async def test_a_narkasa_stop_limit_sell_is_rounded_summarised_and_sent_once(
     )
     assert f"Stop rounded from {stop_given:,} to {stop:,}" in text
     assert "already past the stop" not in text
+    # The top of the book beside the stop, from Narkasa's one-level orderbook call.
+    bid, ask = engine.bid_ask("BTC", "USDT")
+    assert f"Best bid {bid.normalize():,} · best ask {ask.normalize():,}" in text
+    assert [q["symbol"] for q in narkasa_sent(bot, "market/orderbook")] == ["BTCUSDT"]
     assert narkasa_sent(bot, "market/stop-limit-sell") == []  # nothing before Confirm
     await press(user, shown, 1)
     [sent] = narkasa_sent(bot, "market/stop-limit-sell")
