@@ -14,7 +14,8 @@ Served, each behind the Bearer token (``WallexPrivate.guard``):
   IBAN's bank code, and a new IBAN is ``ACCEPTED`` (the document's example).
 
 The document titles ``GET /ibans`` a list but its example ``result`` is one object;
-the sandbox answers a list, like the card list, and the client reads both.
+the sandbox answers a list, like the card list, unless ``iban_as_object`` is set
+(then the first IBAN as one object, the example's shape); the client reads both.
 
 Errors (the document shows none; Wallex runs on Laravel): a body that is not JSON, a
 missing field or a malformed number is HTTP 422 ``{"success": false, "message": "The
@@ -134,6 +135,10 @@ async def _field(request: web.Request, name: str) -> str | web.Response:
 class WallexBanks:
     """The card and IBAN routes; the entries live on each account's state."""
 
+    def __init__(self) -> None:
+        # Answer GET /ibans in the document example's shape: one object, not a list.
+        self.iban_as_object = False
+
     def add_routes(self, app: web.Application, guard: Guard) -> None:
         app.router.add_get("/v1/account/card-numbers", guard(self.list_cards))
         app.router.add_post("/v1/account/card-numbers", guard(self.add_card))
@@ -163,6 +168,9 @@ class WallexBanks:
         return self._listed("card", a)
 
     async def list_ibans(self, request: web.Request, a: WallexAccountState) -> web.Response:
+        if self.iban_as_object:
+            first = next((e for e in a.banks if e.kind == "iban"), None)
+            return ok(_entry_json("iban", first, _owner(a)) if first else [])
         return self._listed("iban", a)
 
     async def add_card(self, request: web.Request, a: WallexAccountState) -> web.Response:

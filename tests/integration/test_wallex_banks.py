@@ -144,3 +144,15 @@ async def test_a_bad_token_is_refused_and_never_shown(wallex) -> None:  # type: 
     with pytest.raises(AuthenticationError):
         await make("nope").add_card(CARD)
     assert not sandbox.accounts[TOKEN].banks
+
+
+async def test_the_documents_single_object_iban_answer_is_read(wallex) -> None:  # type: ignore[no-untyped-def]
+    sandbox, make = wallex
+    sandbox.banks.iban_as_object = True
+    account = make(TOKEN)
+    assert await account.ibans() == []
+    added = await account.add_iban(IBAN)
+    [listed] = await account.ibans()
+    assert listed.id == added.id and listed.bank_name == "بانک پارسیان"
+    raw = await account.http.request("GET", "/v1/account/ibans", headers=account._headers())
+    assert isinstance(raw.json("wallex")["result"], dict)  # the example's shape indeed
