@@ -6,7 +6,11 @@ rows, and raises ``BotError``/``ExchangeError`` for the handlers to put into wor
 Where the rows come from:
 - trades: ``AccountClient.fills`` (Wallex ``/v1/account/trades``, Narkasa
   ``market/user-trades``, ALP.COM v1 ``exchanges/own``, WEX ``TradeHistory``); WallexPay
-  is a payment gateway without trading, which is said instead of asking it.
+  is a payment gateway without trading, which is said instead of asking it. ALP.COM's
+  v1 list has trade ids but no fees, its v3 ``accounts/trades`` fees but no ids (and only
+  the last 30 days): a client with ``account_trades`` (``FeeTrades``) is asked for both,
+  and each v1 fill takes the fee of the v3 fill of the same market, side, price and
+  amount within two seconds. Fees are an addition: when v3 fails, the list still shows.
 - deposits and withdrawals: ``AccountClient.deposits`` / ``withdrawals`` (Narkasa
   ``balance/deposit-history`` and ``withdraw-history``, ALP.COM ``deposits/`` and
   ``withdraws/``, WEX ``TransHistory``); Wallex's document has no such call, so that is
@@ -31,12 +35,13 @@ holds exactly the list the message pages through.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Context, Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.accounts import AccountService, NotConnected
 from bot.errors import BotError, UnknownExchange
@@ -47,6 +52,7 @@ from exchanges.models import Deposit, Fill, Market, Side, TransferStatus, Withdr
 from storage.db import Database
 from storage.repos import wallexpay_ledger
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 10
 FETCH_LIMIT = 200
 """The most rows one list fetches (and one CSV holds): the latest, newest first."""
@@ -62,6 +68,37 @@ class Kind(StrEnum):
 
 _METHOD = {Kind.TRADES: "fills", Kind.DEPOSITS: "deposits", Kind.WITHDRAWALS: "withdrawals"}
 _LEDGER_KIND = {Kind.DEPOSITS: "deposit", Kind.WITHDRAWALS: "withdrawal"}
+
+
+@runtime_checkable
+class FeeTrades(Protocol):
+    """A second list of the account's trades that carries their fees (ALP.COM v3)."""
+
+    async def account_trades(self, market: Market | None = None) -> list[Fill]: ...
+
+
+FEE_MATCH_SECONDS = 2.0
+
+
+def same_trade(a: Fill, b: Fill) -> bool:
+    return (a.symbol, a.side, a.price, a.amount) == (b.symbol, b.side, b.price, b.amount) and (
+        abs((a.time - b.time).total_seconds()) <= FEE_MATCH_SECONDS
+    )
+
+
+def with_fees(fills: Sequence[Fill], priced: Sequence[Fill]) -> list[Fill]:
+    """Each fill without a fee takes the fee of the one priced fill that is the same
+    trade (market, side, price, amount, time within ``FEE_MATCH_SECONDS``)."""
+    pool = list(priced)
+    out = []
+    for f in fills:
+        if f.fee is None:
+            twin = next((p for p in pool if same_trade(p, f)), None)
+            if twin is not None:
+                pool.remove(twin)
+                f = replace(f, fee=twin.fee, fee_currency=twin.fee_currency)
+        out.append(f)
+    return out
 
 
 class HistoryNotOffered(BotError):
@@ -319,6 +356,8 @@ class HistoryService:
             try:
                 if kind is Kind.TRADES:
                     fills = await self.accounts.call(exchange, client.fills(market, FETCH_LIMIT))
+                    if isinstance(client, FeeTrades) and any(f.fee is None for f in fills):
+                        fills = with_fees(fills, await self._priced(exchange, client, market))
                     markets = {market.symbol: market} if market else await self._markets(exchange)
                     found = [trade_row(f, markets) for f in fills]
                 elif kind is Kind.DEPOSITS:
@@ -332,6 +371,13 @@ class HistoryService:
         if market is not None:  # a client that cannot narrow by market is narrowed here
             found = [r for r in found if not isinstance(r, TradeRow) or r.symbol == market.symbol]
         return _newest_first(found)[:FETCH_LIMIT]
+
+    async def _priced(self, exchange: str, client: FeeTrades, market: Market | None) -> list[Fill]:
+        try:
+            return await self.accounts.call(exchange, client.account_trades(market))
+        except ExchangeError as exc:
+            log.info("%s: trades with fees unavailable (%s); listing without", exchange, exc)
+            return []
 
     async def _ledger(self, user_id: int, kind: Kind) -> list[TransferRow]:
         """WallexPay's rows from its callbacks' ledger; a connected merchant account is

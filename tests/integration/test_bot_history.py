@@ -333,6 +333,14 @@ async def test_alp_own_exchanges_and_withdraws(bot: RunningBot, market_clock: Fi
     [row] = csv_rows(user, doc)
     assert row["market"] == "BTC/USDT" and row["side"] == "sell" and row["trade id"]
     assert exact(row["total"]) == exact(row["price"]) * Decimal("0.001")
+    # The v1 list has the trade id, the v3 one the fee: both reached the sandbox.
+    v3 = requests(bot, "alp", "/api/v3/accounts/trades")
+    assert v3 and v3[-1].headers.get("X-KEY") == alp.DEMO_API_KEY
+    async with services(bot).accounts.session(1001, "alp") as client:
+        [priced] = await client.account_trades()
+    assert priced.fee is not None and priced.fee > 0
+    assert exact(row["fee"]) == priced.fee and row["fee currency"] == priced.fee_currency
+    assert f"fee {priced.fee.normalize()} {priced.fee_currency}" in shown["text"]
 
     server: Any = bot.stack.servers["alp"]
     made = server.withdrawal(server.demo, "BTC", "0.2")

@@ -19,11 +19,12 @@ from bot.history import (
     anchor_of,
     anchored,
     offers,
+    with_fees,
 )
 from bot.history_csv import TRADE_COLUMNS, cell, filename, plain, to_csv
 from bot.i18n import I18n
 from exchanges.alp.account import AlpAccount
-from exchanges.models import Side
+from exchanges.models import Fill, Side
 from exchanges.wallex.account import WallexAccount
 from exchanges.wex.account import WexAccount
 from handlers import history_texts as ht
@@ -163,3 +164,30 @@ def test_page_text_in_english_and_persian_digits() -> None:
     assert "۱۲" in fa  # the count in Persian digits
     empty = History(PageState("narkasa", Kind.DEPOSITS, None, 0, None), None, ())
     assert ht.page_text(en, empty) == "You have no deposits on Narkasa yet."
+
+
+def test_fees_from_a_second_list_go_to_the_same_trade_only() -> None:
+    def fill(price: str, seconds: float, fee: str | None = None, trade_id: str = "") -> Fill:
+        return Fill(
+            exchange="alp",
+            order_id="",
+            symbol="BTC_USDT",
+            side=Side.SELL,
+            price=Decimal(price),
+            amount=Decimal("0.001"),
+            time=T0 + timedelta(seconds=seconds),
+            trade_id=trade_id or None,
+            fee=None if fee is None else Decimal(fee),
+            fee_currency=None if fee is None else "USDT",
+        )
+
+    v1 = [fill("90000.00000000", 0, trade_id="7"), fill("90000", 10, trade_id="8")]
+    v3 = [fill("90000", 0.4, fee="0.108"), fill("89999", 10, fee="0.2")]
+    merged = with_fees(v1, v3)
+    assert (merged[0].trade_id, merged[0].fee, merged[0].fee_currency) == (
+        "7",
+        Decimal("0.108"),
+        "USDT",
+    )
+    assert merged[1].fee is None  # another price: another trade
+    assert with_fees(v1, [])[0].fee is None
