@@ -22,12 +22,13 @@ from bot.buttons import Press
 from bot.confirmations import Confirmed, Pending
 from bot.context import BotContext
 from bot.errors import BotError
-from exchanges.errors import NetworkError
+from exchanges.errors import ExchangeError, NetworkError
 from exchanges.wallex.bank_numbers import BankNumberError, Kind, plain_digits
 from handlers import bank_texts as bt
 from handlers.args import UsageError, ascii_digits
 from handlers.callbacks import action
 from handlers.confirm import executes, keyboard
+from handlers.errors import sentence
 from handlers.guards import Handler, private_only
 from handlers.keyboards import one_time_keyboard
 from handlers.lang import lang_for
@@ -95,6 +96,13 @@ async def _add(update: Update, context: BotContext, typed: str) -> None:
         iban_like = plain_digits(typed).upper().startswith("IR") or len(plain_digits(typed)) > 20
         text = bt.number_problem(lang, exc, looks_like_iban=iban_like)
         await reply(update, text + "\n" + bt.deleted_notice(lang, deleted))
+        return
+    except (BotError, ExchangeError) as exc:
+        # Not connected, Wallex down …: the sentence, and still what became of the message.
+        problem = bt.problem_text(lang, exc) or sentence(lang, exc, "banks")
+        if problem is None:
+            raise
+        await reply(update, problem + "\n" + bt.deleted_notice(lang, deleted))
         return
     await _show(
         update, context, bt.add_preview(lang, proposal, _ttl(context), deleted), proposal.pending

@@ -137,6 +137,8 @@ async def test_wallex_refusing_the_confirmed_card_is_a_sentence(bot: RunningBot)
 async def test_banks_is_private_and_needs_a_connected_account(bot: RunningBot) -> None:
     user = bot.user()
     assert "/connect wallex" in await user.ask("/banks")
+    unconnected = await user.ask(f"/banks add {CARD}")
+    assert "/connect wallex" in unconnected and "I deleted your message" in unconnected
     emu = bot.stack.telegram
     bot.user(3001)
     group = emu.add_group("Family", members=[3001], admins=[3001])
