@@ -113,7 +113,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "convert",
-        "/convert AMOUNT FROM TO",
+        "/convert AMOUNT FROM TO [now]",
         N_("WallexPay exchange at a quoted rate (you confirm within its time)"),
         "/convert 0.01 BTC USDT",
     ),
@@ -187,7 +187,7 @@ COMMANDS: tuple[Command, ...] = (
         "futures",
         "/futures AMOUNT FROM TO",
         N_("A WallexPay futures rate with its fixation time; confirm before it lapses"),
-        "/futures 100 USDT BTC",
+        "/futures 30 BTC USD",
     ),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
