@@ -83,25 +83,25 @@ def _notes(lang: Lang, history: History) -> list[str]:
 
 
 def trade_lines(lang: Lang, r: TradeRow) -> list[str]:
-    side = lang("Buy") if r.side is Side.BUY else lang("Sell")
+    numbers = {
+        "amount": number(lang, r.amount),
+        "price": number(lang, r.price),
+        "total": number(lang, r.total),
+    }
+    bought = r.side is Side.BUY
     if r.base and r.quote:
-        what = lang(
-            "{side} {amount} {base} at {price} = {total} {quote}",
-            side=side,
-            amount=number(lang, r.amount),
-            base=escape(r.base),
-            price=number(lang, r.price),
-            total=number(lang, r.total),
-            quote=escape(r.quote),
+        names = {"base": escape(r.base), "quote": escape(r.quote)}
+        what = (
+            lang("Bought {amount} {base} at {price} = {total} {quote}", **numbers, **names)
+            if bought
+            else lang("Sold {amount} {base} at {price} = {total} {quote}", **numbers, **names)
         )
     else:
-        what = lang(
-            "{side} {amount} {market} at {price} = {total}",
-            side=side,
-            amount=number(lang, r.amount),
-            market=escape(r.market),
-            price=number(lang, r.price),
-            total=number(lang, r.total),
+        market = escape(r.market)
+        what = (
+            lang("Bought {amount} {market} at {price} = {total}", **numbers, market=market)
+            if bought
+            else lang("Sold {amount} {market} at {price} = {total}", **numbers, market=market)
         )
     detail = [what]
     if r.fee is not None:

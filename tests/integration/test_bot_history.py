@@ -149,7 +149,7 @@ async def test_trades_page_both_ways_and_export_csv_row_by_row(
     first = await command(user, "/history narkasa")
     text = first["text"]
     assert "Your trades on Narkasa" in text and "Page 1 of 2 · 12 in all, newest first" in text
-    assert f"Sell {held[0].amount.normalize()} BTC at 4,012,356.67" in text
+    assert f"Sold {held[0].amount.normalize()} BTC at 4,012,356.67" in text
     assert "fee 0.0000029628 TRY" in text  # the newest fill's commission, exactly
     assert "ETH/TRY" in text  # the seventh newest is on another market
     assert "4,012,346.67" not in text and "4,012,345.67" not in text  # the two oldest
@@ -302,7 +302,7 @@ async def test_wex_trade_history_and_a_pair_without_trades(bot: RunningBot) -> N
     await place(bot, "wex", "btc_usd", Side.SELL, "0.001", price="60000")
     shown = await command(user, "/history wex BTC/USD")
     assert "Your trades in BTC/USD on WEX" in shown["text"]
-    assert "Sell 0.001 BTC at" in shown["text"]
+    assert "Sold 0.001 BTC at" in shown["text"]
     server: Any = bot.stack.servers["wex"]
     bodies = [r.body.decode() for r in server.harness.requests if r.path == "/tapi"]
     history = [b for b in bodies if "method=TradeHistory" in b]
@@ -325,7 +325,7 @@ async def test_alp_own_exchanges_and_withdraws(bot: RunningBot, market_clock: Fi
     user = await connected(bot, "alp")
     await place(bot, "alp", "BTC/USDT", Side.SELL, "0.001")
     shown = await command(user, "/history alp")
-    assert "Your trades on ALP.COM" in shown["text"] and "Sell 0.001 BTC at" in shown["text"]
+    assert "Your trades on ALP.COM" in shown["text"] and "Sold 0.001 BTC at" in shown["text"]
     own = requests(bot, "alp", "/api/v1/exchanges/own")
     assert own and own[-1].headers.get("X-KEY") == alp.DEMO_API_KEY and own[-1].headers["X-SIGN"]
     await press(user, shown, "Export")
@@ -357,7 +357,7 @@ async def test_wallex_own_trades_and_no_deposit_history(bot: RunningBot) -> None
     await place(bot, "wallex", "USDT/TMN", Side.BUY, "10")
     shown = await command(user, "/history wallex USDT/TMN")
     assert "Your trades in USDT/TMN on Wallex" in shown["text"]
-    assert "Buy 10 USDT at" in shown["text"]
+    assert "Bought 10 USDT at" in shown["text"]
     asked = requests(bot, "wallex", "/v1/account/trades")
     assert asked[-1].query.get("symbol") == "USDTTMN"
     assert asked[-1].headers.get("Authorization", "").startswith("Bearer ")

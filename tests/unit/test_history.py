@@ -158,7 +158,7 @@ def test_page_text_in_english_and_persian_digits() -> None:
     en = I18n().get("en")
     text = ht.page_text(en, history(12))
     assert text.startswith("<b>Your trades on Narkasa</b>\nPage 1 of 2 · 12 in all, newest first")
-    assert "Sell 0.00012345 BTC at 4,012,345.67 = 495.324" in text
+    assert "Sold 0.00012345 BTC at 4,012,345.67 = 495.324" in text
     assert "fee 0.0000002469 BTC" in text
     fa = ht.page_text(I18n().get("fa"), history(12))
     assert "۱۲" in fa  # the count in Persian digits
