@@ -4,6 +4,7 @@ cached, and never in the way of the price when the stats do not answer."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 
@@ -64,3 +65,18 @@ async def test_price_wallex_answers_without_the_line_when_stats_fail(bot: Runnin
     assert "BTC/TMN on Wallex" in answer and "Last:" in answer
     assert "World price" not in answer
     assert "/v1/currencies/stats" in harness.paths()
+
+
+async def test_stalled_stats_hold_the_price_back_two_seconds_at_most(bot: RunningBot) -> None:
+    user = bot.user()
+    harness = bot.stack.servers["wallex"].harness
+    harness.faults.stall = True
+    harness.faults.only_paths = ("/v1/currencies/stats",)
+    try:
+        started = asyncio.get_running_loop().time()
+        answer = await user.ask("/price wallex BTC/TMN")
+        elapsed = asyncio.get_running_loop().time() - started
+    finally:
+        harness.faults.clear()
+    assert "BTC/TMN on Wallex" in answer and "World price" not in answer
+    assert elapsed < 5, elapsed
