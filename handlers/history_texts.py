@@ -9,7 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
-from bot.history import WALLEXPAY, History, HistoryNotOffered, Kind, TradeRow, TransferRow
+from bot.history import (
+    FETCH_LIMIT,
+    WALLEXPAY,
+    History,
+    HistoryNotOffered,
+    Kind,
+    TradeRow,
+    TransferRow,
+)
 from bot.i18n import Lang
 from exchanges.models import Side, TransferStatus
 from handlers.money_texts import callback_status, status_text
@@ -72,14 +80,22 @@ def empty_text(lang: Lang, history: History) -> str:
 
 
 def _notes(lang: Lang, history: History) -> list[str]:
+    notes = []
+    if len(history.rows) >= FETCH_LIMIT:
+        notes.append(
+            lang(
+                "Only the latest {n} are listed; the exchange's website has the rest.",
+                n=lang.integer(FETCH_LIMIT),
+            )
+        )
     if history.state.exchange == WALLEXPAY:
-        return [
+        notes.append(
             lang(
                 "WallexPay's API has no history call: this is what its callbacks told me "
                 "since you connected."
             )
-        ]
-    return []
+        )
+    return notes
 
 
 def trade_lines(lang: Lang, r: TradeRow) -> list[str]:

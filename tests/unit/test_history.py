@@ -162,6 +162,8 @@ def test_page_text_in_english_and_persian_digits() -> None:
     assert "fee 0.0000002469 BTC" in text
     fa = ht.page_text(I18n().get("fa"), history(12))
     assert "۱۲" in fa  # the count in Persian digits
+    assert "Only the latest" not in text
+    assert "Only the latest 200 are listed" in ht.page_text(en, history(200))
     empty = History(PageState("narkasa", Kind.DEPOSITS, None, 0, None), None, ())
     assert ht.page_text(en, empty) == "You have no deposits on Narkasa yet."
 
