@@ -30,7 +30,7 @@ from bot.buttons import Press
 from bot.context import BotContext
 from exchanges.credentials import Secret
 from exchanges.errors import AuthenticationError, ExchangeError
-from handlers import texts
+from handlers import margin, texts
 from handlers.args import UsageError, clean_args
 from handlers.callbacks import action
 from handlers.errors import sentence
@@ -311,7 +311,9 @@ async def balance(update: Update, context: BotContext) -> None:
     args = clean_args(context.args)
     exchange = _exchange_arg("balance", args, context) if args else None
     found = await context.services.accounts.balances(user.id, exchange)
-    await reply(update, texts.balances_text(await lang_for(update, context), found))
+    text = texts.balances_text(await lang_for(update, context), found)
+    wallets = await margin.balance_section(update, context, found)  # ALP.COM's v3 margin
+    await reply(update, text + ("\n" + wallets if wallets else ""))
 
 
 def qr_png(text: str) -> bytes:
