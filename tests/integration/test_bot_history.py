@@ -11,7 +11,7 @@ import asyncio
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -449,3 +449,18 @@ async def test_an_upstream_failure_is_a_sentence_and_a_try_again_button(
         server.harness.faults.clear()
     await press(user, page, "Try again")
     assert "Page 2 of 2" in message(user, first["message_id"])["text"]
+
+
+async def test_a_page_button_expires_and_then_fetches_nothing(
+    bot: RunningBot, market_clock: FixedClock
+) -> None:
+    user = await connected(bot, "narkasa")
+    narkasa_trades(bot, market_clock)
+    services(bot).buttons.ttl = timedelta(seconds=-1)  # issued already past their expiry
+    shown = await command(user, "/history narkasa")
+    before = len(requests(bot, "narkasa", "/v3/api/market/user-trades"))
+    assert "expired" in await press(user, shown, "Next")
+    assert "expired" in await press(user, shown, "Export")
+    assert message(user, shown["message_id"])["text"] == shown["text"]
+    assert documents_after(user, shown["message_id"]) == []
+    assert len(requests(bot, "narkasa", "/v3/api/market/user-trades")) == before
