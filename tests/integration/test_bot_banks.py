@@ -14,6 +14,7 @@ import pytest
 from bot.app import services_of
 from bot.confirmations import Confirmed, State
 from sandbox import wallex
+from sandbox.wallex import WallexSandbox
 
 from .conftest import ChatUser, RunningBot
 from .test_bot_accounts import assert_not_in_database_files, connect
@@ -23,17 +24,23 @@ CARD = "6037991234567893"
 IBAN = "IR820540102680020817909002"
 
 
+def wallex_sandbox(bot: RunningBot) -> WallexSandbox:
+    found = bot.stack.servers["wallex"]
+    assert isinstance(found, WallexSandbox)
+    return found
+
+
 def bank_requests(bot: RunningBot, method: str | None = None) -> list[Any]:
     return [
         r
-        for r in bot.stack.servers["wallex"].harness.requests
+        for r in wallex_sandbox(bot).harness.requests
         if ("card-numbers" in r.path or "ibans" in r.path)
         and (method is None or r.method == method)
     ]
 
 
 def demo(bot: RunningBot) -> Any:
-    return bot.stack.servers["wallex"].accounts[wallex.DEMO_TOKEN]
+    return wallex_sandbox(bot).accounts[wallex.DEMO_TOKEN]
 
 
 async def connected(bot: RunningBot) -> ChatUser:

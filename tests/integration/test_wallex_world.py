@@ -11,9 +11,17 @@ from decimal import Decimal
 from exchanges.http import HttpPipeline
 from exchanges.wallex.client import WallexClient
 from exchanges.wallex.world import world_stats
+from sandbox.harness import Harness
 from sandbox.wallex import WallexSandbox
 
 from .conftest import RunningBot
+
+
+def wallex_harness(bot: RunningBot) -> Harness:
+    found = bot.stack.servers["wallex"]
+    assert isinstance(found, WallexSandbox)
+    return found.harness
+
 
 DOCUMENT_EXAMPLE = """[{"key": "BTC", "name": "بیت کوین", "name_en": "Bitcoin", "rank": 1,
  "dominance": 45.749428044724, "volume_24h": 32181710761.492, "market_cap": 613868313928.44,
@@ -46,7 +54,7 @@ async def test_the_client_reads_the_sandboxs_stats(sim, serve) -> None:  # type:
 
 async def test_price_wallex_shows_the_world_line_once_fetched(bot: RunningBot) -> None:
     user = bot.user()
-    harness = bot.stack.servers["wallex"].harness
+    harness = wallex_harness(bot)
     first = await user.ask("/price wallex BTC/TMN")
     assert "on Wallex" in first and "🌍 World price: $" in first and "rank #1" in first
     second = await user.ask("/price wallex ETH/TMN")
@@ -58,7 +66,7 @@ async def test_price_wallex_shows_the_world_line_once_fetched(bot: RunningBot) -
 
 async def test_price_wallex_answers_without_the_line_when_stats_fail(bot: RunningBot) -> None:
     user = bot.user()
-    harness = bot.stack.servers["wallex"].harness
+    harness = wallex_harness(bot)
     harness.faults.status = 502
     harness.faults.only_paths = ("/v1/currencies/stats",)
     answer = await user.ask("/price wallex BTC/TMN")
@@ -69,7 +77,7 @@ async def test_price_wallex_answers_without_the_line_when_stats_fail(bot: Runnin
 
 async def test_stalled_stats_hold_the_price_back_two_seconds_at_most(bot: RunningBot) -> None:
     user = bot.user()
-    harness = bot.stack.servers["wallex"].harness
+    harness = wallex_harness(bot)
     harness.faults.stall = True
     harness.faults.only_paths = ("/v1/currencies/stats",)
     try:
