@@ -61,9 +61,22 @@ Choices where the document is silent or contradicts itself:
   ``exchange/fixed`` sends the quoted ``price`` and the quoted ``sender_amount`` as
   written in the quote. The document says ``calculate`` is limited to 30 calls a
   minute per IP; its 429 is RateLimited.
+- Futures: ``futures/rates``' ``rates`` are keyed by pair (``BTCUSD``, the address's
+  currency then its ``convert_to``), each a map of receiving amount → price; both are
+  read as Decimals from their strings (``parse.futures_rates``). The document makes the
+  rates step optional and gives no refusal for a ``futures/confirm`` after the rates'
+  ``ts_release``; the sandbox refuses it in the documented envelope with a reason
+  saying "expired", read as ``QuoteExpired`` like a stale exchange price, and callers
+  check the window by their own clock first (``bot/payments.py``). The answer's
+  ``futures_id`` (a number) is read as text. ``futures/confirm`` and ``futures/rates``
+  are sent once (``_money``): a confirm fixes a price, and rates open a window.
 - Invoices: ``amount`` is typed "integer" in the table yet its example is "106.75": it
   is sent as a decimal number in a string, like every amount. The answer's ``name``
-  is the title; its ``foreign_id`` (a number in the example) is read as text.
+  is the title; its ``foreign_id`` (a number in the example) is read as text. The
+  document shows one invoice status, ``created``, and describes no invoice callback;
+  ``paid``/``expired`` (and the transaction words ``confirmed``/``cancelled``) are read
+  from callbacks when they come (``callbacks.py``), and the bot tells an unpaid invoice
+  expired by itself after ``release_at`` (``bot/callbacks.py``).
 - The account has no orders: ``trading`` offers withdrawals only, and deposits and
   withdrawal updates arrive as callbacks, not by polling (``account_events`` "").
 - The profile is the fee table of the enabled currencies (``currencies/list`` with
