@@ -188,6 +188,30 @@ def _owner_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def _died_here(owner: str, me: str) -> bool:
+    """Whether ``owner`` (an ``_owner_name``) was a process of this host that is gone.
+
+    Another host's owner is never judged (its clock and processes are not ours), nor a
+    process that still runs. Our own pid under another name is a previous incarnation:
+    two live processes of one host never share a pid, and a restarted container is pid 1
+    again.
+    """
+    host, _, rest = owner.partition(":")
+    pid_text, _, _ = rest.partition(":")
+    if host != me.partition(":")[0] or owner == me or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, someone else's
+        return False
+    return False
+
+
 def _describe(error: BaseException) -> str:
     """``Kind: reason`` for the error column and logs (Telegram's reasons carry no text)."""
     kind, text = type(error).__name__, str(error)
@@ -318,6 +342,7 @@ class Notifier:
             raise RuntimeError("the notifier is already running")
         self._stopping = False
         self._reset()
+        await self._release_dead_holders()
         self._wake.set()  # read what is already waiting
         self._tasks = [
             asyncio.create_task(self._fetch_loop(), name="notifier-fetch"),
@@ -326,6 +351,21 @@ class Notifier:
             asyncio.create_task(self._record_loop(), name="notifier-records"),
         ]
         log.info("notifier started")
+
+    async def _release_dead_holders(self) -> None:
+        """Rows a crashed process of this host held: taken back now, not when their
+        lease lapses (up to ``lease_seconds`` of silence after every restart). A holder
+        that may still be alive keeps its rows until its lease runs out."""
+        try:
+            async with self.db.session() as session:
+                holders = await outbox.live_holders(session, datetime.now(UTC))
+                dead = [owner for owner in holders if _died_here(owner, self.owner)]
+                released = sum([await outbox.release(session, owner) for owner in dead])
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("notifier: could not look for a dead process's rows: %s", error)
+            return
+        if released:
+            log.info("notifier: took back %d row(s) of a process that died", released)
 
     async def stop(self, timeout: float = 15.0) -> None:
         """Stop taking rows; let the sends in flight finish and be recorded.

@@ -426,6 +426,20 @@ async def release(session: AsyncSession, owner: str) -> int:
     return int(result.rowcount)
 
 
+async def live_holders(session: AsyncSession, now: datetime) -> list[str]:
+    """Owners holding a live lease on some pending row."""
+    result = await session.scalars(
+        select(OutboxMessage.leased_by)
+        .where(
+            OutboxMessage.state == PENDING,
+            OutboxMessage.leased_by.is_not(None),
+            OutboxMessage.lease_until > _utc(now),
+        )
+        .distinct()
+    )
+    return [owner for owner in result if owner]
+
+
 async def get(session: AsyncSession, row_id: int) -> OutboxMessage | None:
     return await session.get(OutboxMessage, row_id)
 

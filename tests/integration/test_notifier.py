@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -727,3 +728,40 @@ async def test_rows_handed_over_are_sent_without_reading_them_back_and_wait_thei
     async with sqlite_db.session() as session:
         rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
     assert [r.state for r in rows] == ["sent"] * 3
+
+
+async def test_a_restart_takes_back_at_once_the_rows_a_dead_process_of_this_host_held(
+    any_db: Database, emulator: Emulators, running: Any
+) -> None:
+    """A SIGKILLed notifier leaves rows leased for up to ``lease_seconds``; the restarted
+    process takes back those of a process of this host that is gone, at once, and leaves
+    alone the rows of one that still runs or of another host."""
+    emu = await emulator(users=3)
+    host = socket.gethostname()[:40]
+    finished = await asyncio.create_subprocess_exec("true")
+    await finished.wait()  # its pid no longer runs
+    owners = {
+        1001: f"{host}:{finished.pid}:dead0001",
+        1002: f"{host}:{os.getppid()}:alive001",  # pytest's parent still runs
+        1003: f"elsewhere:{finished.pid}:other001",  # another host: not ours to judge
+    }
+    now = datetime.now(UTC)
+    async with any_db.session() as session:
+        for chat_id, owner in owners.items():
+            await outbox.add(
+                session,
+                **message(chat_id, 1),
+                lease=outbox.Lease(owner, now + timedelta(minutes=5)),
+            )
+    await running(Notifier(any_db, plain_bot(emu), ButtonService(any_db), poll_interval=0.1))
+    sent = await emu.wait_for_message(1001, timeout=5)  # not after the 5-minute lease
+    assert sent["text"] == "#1 for 1001"
+    async with any_db.session() as session:
+        held = {
+            row.chat_id: row.leased_by
+            for row in await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.chat_id.in_([1002, 1003]))
+            )
+        }
+    assert held == {1002: owners[1002], 1003: owners[1003]}
+    assert bot_texts(emu, 1002) == [] and bot_texts(emu, 1003) == []
