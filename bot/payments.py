@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 from bot.accounts import AccountService
 from bot.errors import BotError
 from exchanges.errors import QuoteExpired, RequestTimeout
+from exchanges.wallexpay.models import Address
 from storage.db import Database
 from storage.repos import merchants, wallexpay_invoices, wallexpay_ledger
 
@@ -354,6 +355,17 @@ class PaymentService:
             fee_amount=_dec(_f(raw, "fee_amount")),
             fee_currency=_f(raw, "fee_currency"),
         )
+
+    # --- deposit with exchange ---------------------------------------------------------
+    async def deposit_converting(self, user_id: int, currency: str, target: str) -> Address:
+        """``addresses/take`` with ``convert_to``: every deposit to the address arrives
+        converted to ``target``. Taken under the user's own ``foreign_id``, like /deposit."""
+        async with self.accounts.session(user_id, EXCHANGE) as client:
+            take = self._method(client, "take_address")
+            taken: Address = await self._call(
+                take(currency.upper(), foreign_id=f"user-id:{user_id}", convert_to=target.upper())
+            )
+        return taken
 
     # --- futures --------------------------------------------------------------------
     async def futures_offer(

@@ -30,7 +30,7 @@ from bot.buttons import Press
 from bot.context import BotContext
 from exchanges.credentials import Secret
 from exchanges.errors import AuthenticationError, ExchangeError
-from handlers import margin, texts
+from handlers import margin, payments, texts
 from handlers.args import UsageError, clean_args
 from handlers.callbacks import action
 from handlers.errors import sentence
@@ -334,6 +334,10 @@ async def deposit(update: Update, context: BotContext) -> None:
     exchange = _exchange_arg("deposit", args, context)
     currency = args[1].upper()
     network = args[2] if len(args) == 3 else None
+    if exchange == "wallexpay" and network is not None:
+        # WallexPay has no networks: its third word is the currency deposits convert to.
+        await payments.deposit_converting(update, context, currency, network, qr_png)
+        return
     address = await context.services.accounts.deposit_address(user.id, exchange, currency, network)
     lang = await lang_for(update, context)
     await chat.send_photo(

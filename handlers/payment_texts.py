@@ -13,6 +13,7 @@ from html import escape
 
 from bot.i18n import Lang
 from bot.payments import FuturesFixed, FuturesOffer, InvoiceView, NoFuturesRate
+from exchanges.wallexpay.models import Address
 from handlers.money_texts import callback_status, money
 
 ESTIMATE_PLACES = Decimal("0.00000001")
@@ -116,6 +117,34 @@ def no_futures_rate_text(lang: Lang, error: NoFuturesRate) -> str:
         sender=escape(error.sender),
         receiver=escape(error.receiver),
     )
+
+
+# --- deposit with exchange --------------------------------------------------------------
+def converting_deposit_text(lang: Lang, taken: Address) -> str:
+    lines = [
+        lang(
+            "Deposit {currency} to your WallexPay account:",
+            currency=escape(taken.currency),
+        ),
+        f"<code>{escape(taken.address)}</code>",
+    ]
+    if taken.tag:
+        lines.append(lang("Memo / tag (required): <code>{memo}</code>", memo=escape(taken.tag)))
+    if taken.convert_to:
+        lines.append(
+            lang(
+                "Every deposit is converted to {target} on arrival, at WallexPay's rate then "
+                "(/futures fixes a rate in advance).",
+                target=escape(taken.convert_to),
+            )
+        )
+    lines.append(
+        lang(
+            "Send only {currency} on this network to this address.",
+            currency=escape(taken.currency),
+        )
+    )
+    return "\n".join(lines)
 
 
 # --- exchange at the market rate --------------------------------------------------------

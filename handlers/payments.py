@@ -21,6 +21,7 @@ Invoices left unpaid are told expired by a job every ``EXPIRY_EVERY`` seconds
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -271,6 +272,33 @@ async def invoice(update: Update, context: BotContext) -> None:
     title = " ".join((context.args or [])[2:]).strip() or None
     link = await money_of(context).payments.invoice(user.id, amount, currency, title)
     await reply(update, mt.invoice_text(await lang_for(update, context), link))
+
+
+# --- deposit with exchange ---------------------------------------------------------------
+async def deposit_converting(
+    update: Update,
+    context: BotContext,
+    currency: str,
+    target: str,
+    qr: Callable[[str], bytes],
+) -> None:
+    """``/deposit wallexpay CURRENCY TO`` (the document's "deposit with exchange flow"):
+    an address whose every deposit WallexPay converts to TO on arrival, with its QR
+    picture (``qr``, from the /deposit handler that owns it)."""
+
+    async def send(u: Update, c: BotContext) -> None:
+        chat, user = u.effective_chat, u.effective_user
+        assert chat is not None and user is not None
+        to = _currency("deposit", target)
+        taken = await money_of(c).payments.deposit_converting(user.id, currency, to)
+        await chat.send_photo(
+            photo=qr(taken.address),
+            caption=pt.converting_deposit_text(await lang_for(u, c), taken),
+            parse_mode=ParseMode.HTML,
+            filename=f"{taken.currency}-deposit.png",
+        )
+
+    await answers_money_errors(send)(update, context)
 
 
 # --- futures ------------------------------------------------------------------------------

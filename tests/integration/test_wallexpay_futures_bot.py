@@ -178,3 +178,26 @@ async def test_convert_now_cancelled_sends_nothing(bot: RunningBot) -> None:
     await user.ask("/convert 0.01 BTC USDT now")
     assert "Cancelled" in await press(bot, user, last_with_buttons(bot, user), 2)
     assert sent(bot, "exchange/now") == []
+
+
+async def test_deposit_with_exchange_takes_an_address_converting_on_arrival(
+    bot: RunningBot,
+) -> None:
+    user = await merchant(bot)
+    caption = await user.ask("/deposit wallexpay BTC USD")
+    assert "Deposit BTC to your WallexPay account" in caption, caption
+    assert "Every deposit is converted to USD on arrival" in caption
+    [taken] = sent(bot, "addresses/take")
+    assert taken == {
+        "currency": "BTC",
+        "foreign_id": f"user-id:{user.user_id}",
+        "convert_to": "USD",
+    }
+    sandbox = bot.stack.servers["wallexpay"]
+    issued = sandbox.merchants[wallexpay.DEMO_KEY].addresses[-1]
+    assert issued.address in caption and issued.convert_to == "USD"
+    refused = await user.ask("/deposit wallexpay BTC XYZ")
+    assert "Traceback" not in refused and refused.strip(), refused
+    assert len(sent(bot, "addresses/take")) == 2
+    plain = await user.ask("/deposit wallexpay BTC")
+    assert "converted" not in plain and "convert_to" not in sent(bot, "addresses/take")[-1]
