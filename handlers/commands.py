@@ -95,7 +95,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "addresses",
-        "/addresses · /addresses add EXCHANGE CURRENCY ADDRESS [NETWORK|MEMO] [LABEL]",
+        "/addresses [EXCHANGE [CURRENCY]] · "
+        "/addresses add EXCHANGE CURRENCY ADDRESS [NETWORK|MEMO] [LABEL]",
         N_("Your address book; withdrawals elsewhere are flagged"),
         "/addresses add wex BTC 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa cold wallet",
     ),
@@ -126,13 +127,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("profile", "/profile EXCHANGE", N_("Account profile and fee level"), "/profile wallex"),
     Command(
         "buy",
-        "/buy EXCHANGE SYMBOL AMOUNT [PRICE]",
+        "/buy EXCHANGE SYMBOL AMOUNT [PRICE] [stop STOP] · /buy EXCHANGE SYMBOL fast TOTAL",
         N_("Buy: a limit order with a price, a market order without (you confirm first)"),
         "/buy wallex BTC/TMN 0.001 9500000000",
     ),
     Command(
         "sell",
-        "/sell EXCHANGE SYMBOL AMOUNT [PRICE]",
+        "/sell EXCHANGE SYMBOL AMOUNT [PRICE] [stop STOP] · /sell EXCHANGE SYMBOL fast AMOUNT",
         N_("Sell: a limit order with a price, a market order without (you confirm first)"),
         "/sell alp BTC_USDT 0.001 70000",
     ),
@@ -144,7 +145,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "cancel",
-        "/cancel EXCHANGE ORDER_ID · /cancel",
+        "/cancel EXCHANGE ORDER_ID [ORDER_ID …] · /cancel",
         N_("Cancel an order (you confirm first), or stop the current step"),
     ),
     Command(

@@ -141,6 +141,11 @@ async def execute_order(update: Update, context: BotContext, confirmed: Confirme
     lang = await lang_for(update, context)
     await reply(update, lang("Sending the order…"))
     order = await context.services.trading.execute(confirmed.action)
+    payload = confirmed.action.payload
+    if payload.get("fast") and payload.get("side") == Side.BUY.value:
+        quote = (await context.services.market.market(order.exchange, order.symbol))[1].quote
+        await reply(update, tt.fast_buy_placed_text(lang, order, quote))
+        return
     await reply(update, tt.placed_text(lang, order))
 
 

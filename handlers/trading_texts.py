@@ -413,6 +413,19 @@ def placed_text(lang: Lang, order: Order) -> str:
     return "\n".join(lines)
 
 
+def fast_buy_placed_text(lang: Lang, order: Order, quote: str) -> str:
+    """A fast buy's answer carries only quote totals (Narkasa's ``total``/``filledTotal``),
+    so it is told as what was spent, not as an amount of the base."""
+    return lang(
+        "✅ Fast buy done on {exchange}: spent {spent} {quote}. Order id: "
+        "<code>{order_id}</code>",
+        exchange=exchange_title(order.exchange),
+        spent=_num(lang, order.filled),
+        quote=escape(quote),
+        order_id=escape(order.order_id),
+    )
+
+
 def orders_text(lang: Lang, exchange: str, orders: Sequence[Order]) -> str:
     title = exchange_title(exchange)
     if not orders:

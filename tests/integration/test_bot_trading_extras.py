@@ -133,7 +133,7 @@ async def test_a_narkasa_fast_buy_spends_a_total_and_a_fast_sell_an_amount(
     assert "Available: 1,250.5 USDT" in text
     assert narkasa_sent(bot, "market/fast-buy") == []
     answer = await press(user, shown, 1)
-    assert "Order placed on Narkasa" in answer
+    assert "Fast buy done on Narkasa: spent 149." in answer and " USDT. Order id: " in answer
     [sent] = narkasa_sent(bot, "market/fast-buy")
     assert sent["symbol"] == "BTCUSDT" and sent["total"] == "150" and "amount" not in sent
     sold = await summary(user, "/sell narkasa BTC/USDT fast 0.0012345")
@@ -154,7 +154,7 @@ async def test_a_fast_buys_total_is_rounded_to_the_markets_total_places(
     shown = await summary(user, "/buy narkasa TRX/TRY fast 20.125")
     assert "Spend: 20.12 TRY" in shown["text"]
     assert "Total rounded down from 20.125 to 20.12" in shown["text"]
-    assert "Order placed on Narkasa" in await press(user, shown, 1)
+    assert "Fast buy done on Narkasa" in await press(user, shown, 1)
     [sent] = narkasa_sent(bot, "market/fast-buy")
     assert sent["total"] == "20.12"
     under = await user.ask("/buy narkasa TRX/TRY fast 5")
