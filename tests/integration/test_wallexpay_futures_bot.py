@@ -201,3 +201,34 @@ async def test_deposit_with_exchange_takes_an_address_converting_on_arrival(
     assert len(sent(bot, "addresses/take")) == 2
     plain = await user.ask("/deposit wallexpay BTC")
     assert "converted" not in plain and "convert_to" not in sent(bot, "addresses/take")[-1]
+
+
+async def test_a_deposit_to_a_confirmed_futures_address_is_told_at_the_fixed_rate(
+    bot: RunningBot,
+) -> None:
+    user = await merchant(bot)
+    url, _ = await money(bot).payments.callback_url(user.user_id)
+    assert url is not None
+    sandbox = bot.stack.servers["wallexpay"]
+    sandbox.set_callback_url(wallexpay.DEMO_KEY, url)
+    await user.ask("/futures 30 BTC USD")
+    done = await press(bot, user, last_with_buttons(bot, user), 1)
+    found = re.search(r"send exactly ([\d.]+) BTC to (\S+) by", done)
+    assert found, done
+    amount, address = Decimal(found.group(1)), found.group(2)
+    [fixed] = sandbox.payments.ledger(sandbox.merchants[wallexpay.DEMO_KEY]).futures
+    sandbox.market.shift("BTC", 10)  # the market moves; the fixed rate holds
+    sandbox.simulate_deposit(address, amount)
+    await sandbox.sweep()
+    told = await bot.stack.telegram.wait_for_message(
+        user.chat_id,
+        predicate=lambda m: (
+            "deposit" in str(m.get("text")) and ": confirmed." in str(m.get("text"))
+        ),
+        timeout=10,
+    )
+    text = str(told["text"])
+    assert f"WallexPay deposit of {amount} BTC: confirmed." in text, text
+    [tx] = sandbox.payments.ledger(sandbox.merchants[wallexpay.DEMO_KEY]).transactions.values()
+    assert tx.price == fixed.price != sandbox.rate_to("BTC", "USD")  # converted at the fixed rate
+    assert f"Received: {tx.receiver_amount.normalize()} USD" in text, text
