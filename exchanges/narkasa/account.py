@@ -47,8 +47,16 @@ Trading (seed 001, "Signed Market Endpoints"), choices:
   trailing zeros are dropped (``0.00100`` → ``0.001``). Placing is never retried.
 - Fast orders (``fast-buy`` by a quote ``total``, ``fast-sell`` by an amount) are market
   orders by another name; ``place_fast_order`` sends them, a fast buy's total with at
-  most ``market/info``'s ``precision.total`` places (read just before). A fast buy's answer has
-  only quote totals: the Order's ``amount``/``filled`` are then quote amounts.
+  most ``market/info``'s ``precision.total`` places (``fast_total_decimals``, read just
+  before, and by the bot's summary to round the total the user typed). A fast buy's
+  answer has only quote totals: the Order's ``amount``/``filled`` are then quote amounts.
+- Stop-limit orders: the document's ``target`` is the stop. Its examples settle the
+  trigger's direction — a buy is ``stopType`` GREATER (fires when the price rises to
+  ``target``), a sell LESS (falls to it) — and no rule ties ``target`` to ``price`` (the
+  buy example's limit is under its stop), so none is imposed here. ``target`` takes the
+  price's places.
+- Endpoints are written out whole in each method (``"market/limit-buy" if buy else
+  "market/limit-sell"``), so every path the client calls can be found as written.
 - Market and fast answers carry no ``orderId`` (the document's examples have none):
   such an order is named ``<symbol>-<side>-<time>`` (``parse.order``), and so is its
   ``orderUpdate`` push (which does carry an ``orderId``), so the answer and the pushes
@@ -76,6 +84,13 @@ Trading (seed 001, "Signed Market Endpoints"), choices:
   20007–20009, 20012 ``InvalidOrder``; 10075 ``OrderNotFound``; 20004 ``InvalidNonce``;
   withdrawal-only codes ``WithdrawalRejected``.
 - ``account_stream`` is ``USER_STREAMS`` on ``NARKASA_WS_URL`` (``stream.NarkasaUserStream``).
+- Paths: the document writes ``withdraw-history'`` and ``deposit-history'`` with a stray
+  trailing quote; they are called without it.
+- The address book: ``balance/withdraw`` is titled "Get Withdraw Addresses" and each
+  channel carries the account's saved ``addressList`` (``withdrawal_addresses``); the
+  document has no call to add or remove one, so they are only read.
+- ``currencies()`` reads ``balance/currencies`` (a signed call, though the list is not
+  the account's): code → name, used to name currencies beside the saved addresses.
 """
 
 from __future__ import annotations

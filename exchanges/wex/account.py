@@ -79,6 +79,9 @@ Choices where the document is silent or contradicts itself:
   latter CANCELLED with its ``filled``). ``CancelOrder`` answers no state: None.
 - ``CancelOrders``' per-id result counts as cancelled only with ``success: 1``; the
   document's failure example spells ``sucess: 0``, so any other shape is a refusal.
+  The bot sends it for ``/cancel wex ID ID …`` (one call for every id); a single id
+  goes through ``CancelOrder``. ``OrderInfo`` (``order``) is what an order's Details
+  button shows.
 - Histories: ``no trades`` / ``no transactions`` (like ``no orders``) are empty lists.
   ``TransHistory`` types 1/2 are deposits/withdrawals (4/5 income/expense: coupons);
   statuses 0 failed, 1 waiting, 2 done, 3 "not confirmed" (pending).
