@@ -26,7 +26,7 @@ from exchanges.errors import (
     UnknownSymbol,
 )
 from exchanges.http import HttpPipeline, RetryPolicy
-from exchanges.models import AccountCheck, Balance, DepositAddress, Fee, KeyRights
+from exchanges.models import AccountCheck, Balance, DepositAddress, Fee, KeyRights, Market
 from exchanges.narkasa import parse
 from exchanges.narkasa.account import NarkasaAccount
 from sandbox.market import SimulatedMarket
@@ -397,3 +397,27 @@ async def test_the_secret_never_shows(env: Env, caplog: pytest.LogCaptureFixture
     # And it never travelled: only signatures did.
     for req in env.sandbox.harness.requests:
         assert secret not in str(req.query) + str(req.headers) + req.body.decode()
+
+
+# --- currencies, a fast buy's total places ----------------------------------------------
+
+
+async def test_currencies_are_every_listed_code_with_its_name(env: Env) -> None:
+    client = env.client(DEMO_API_KEY, DEMO_API_SECRET)
+    found = await client.currencies()
+    assert found == {c.symbol: c.name for c in CURRENCIES}
+    assert found["TRY"] == "Türk Lirası"
+    seen = env.sandbox.harness.last("/v3/api/balance/currencies")
+    assert seen.method == "GET" and set(seen.query) == {"timestamp", "signature"}
+    with pytest.raises(AuthenticationError):
+        await env.client(DEMO_API_KEY, "not-the-secret").currencies()
+
+
+async def test_a_fast_buys_total_places_come_from_market_info(env: Env) -> None:
+    client = env.client(DEMO_API_KEY, DEMO_API_SECRET)
+    by_symbol = {m.base + m.quote: m for m in MARKETS}
+    for symbol in ("TRXTRY", "BTCTRY", "BTCUSDT"):
+        m = by_symbol[symbol]
+        market = Market("narkasa", symbol, m.base, m.quote, m.price_places, m.amount_places)
+        assert await client.fast_total_decimals(market) == m.total_places
+    assert env.sandbox.harness.last("/v3/api/market/info").query == {"symbol": "BTCUSDT"}

@@ -351,3 +351,20 @@ def test_a_malformed_number_names_its_field() -> None:
         parse.trades(btctry(), parse.envelope(reply(body)), 10)
     with pytest.raises(BadResponse, match="book"):
         parse.order_book(btctry(), parse.envelope(reply(PING_EXAMPLE)), 10, NOW)
+
+
+def test_currencies_of_the_documents_example() -> None:
+    body = {
+        "code": "00000",
+        "currencies": [
+            {
+                "id": "cc8dfd30b230de18ec95a88438dc49c13868c49afd484832aaae1ea70fbb92cce6b12e72",
+                "symbol": "TRY",
+                "name": "Türk Lirası",
+            },
+            {"id": "x", "symbol": "btc", "name": ""},
+        ],
+    }
+    assert parse.currencies(body) == {"TRY": "Türk Lirası", "BTC": "BTC"}
+    with pytest.raises(BadResponse):
+        parse.currencies({"code": "00000"})
