@@ -8,8 +8,8 @@ does for Wallex's bank accounts.
 Checks made before a summary is shown, so a request that cannot work is refused in
 words before any Confirm (the exchange checks again when it arrives):
 - the amount is positive with at most 8 decimal places (ALP writes every amount with
-  eight places) and the currency is one ALP lists; an isolated wallet's pair exists
-  and holds the currency;
+  eight places) and the currency is one ALP lists (v1 ``currencies/``); an isolated
+  wallet's pair exists and holds the currency;
 - transfer to margin: the spot balance available (v1 ``wallets/``); transfer to spot
   and repay: the margin wallet's available balance (v3 ``accounts/balances``);
 - repay: something is owed in that currency and wallet (v3 ``margin``), and the
@@ -35,6 +35,7 @@ from bot.confirmations import Action, ConfirmationStore, Pending, decimal_of
 from bot.errors import BotError
 from bot.market import MarketService
 from exchanges.alp.account import AlpAccount
+from exchanges.alp.client import AlpClient
 from exchanges.alp.margin import MarginEvent, MarginPosition
 from exchanges.alp.wallets import SPOT, WalletBalance
 from exchanges.errors import ExchangeError, NetworkError, NotSupported
@@ -138,6 +139,11 @@ class MarginService:
         return (await self.market.market(EXCHANGE, symbol))[1]
 
     async def _currencies(self) -> set[str]:
+        """What ALP lists (v1 ``currencies/``); its pairs' currencies where the market
+        client is not ALP's own (a test double)."""
+        client = self.market.client(EXCHANGE)
+        if isinstance(client, AlpClient):
+            return set(await self.accounts.call(EXCHANGE, client.currencies()))
         markets = await self.market.markets(EXCHANGE)
         return {m.base for m in markets} | {m.quote for m in markets}
 
