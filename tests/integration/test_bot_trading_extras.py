@@ -9,14 +9,17 @@ Each test asserts on what the user sees and on what reached the sandbox.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.confirmations import Refusal
 from sandbox import narkasa
 from sandbox.matching import MatchingEngine
+from sandbox.runner import SandboxStack
 
-from .conftest import ChatUser, RunningBot
-from .test_bot_trading import SYSTEMS, System, posts, press, real_trader, summary
+from .conftest import ChatUser, RunningBot, running_bot
+from .test_bot_trading import SYSTEMS, System, posts, press, real_trader, services, summary
 
 NARKASA = next(s for s in SYSTEMS if s.exchange == "narkasa")
 WEX = next(s for s in SYSTEMS if s.exchange == "wex")
@@ -163,7 +166,7 @@ async def test_a_fast_buys_total_is_rounded_to_the_markets_total_places(
 
 
 # --- several cancels at once ----------------------------------------------------------
-def ours(listing: dict[str, Any], prices: list[Decimal]) -> list[str]:
+def ours_at(listing: dict[str, Any], prices: list[Decimal]) -> list[str]:
     """The wire ids of the listed orders at ``prices``, in that order."""
     lines = [line for line in listing["text"].splitlines() if " · filled " in line]
     return [
@@ -177,7 +180,7 @@ async def test_wex_cancels_several_ids_in_one_cancelorders_call(bot: RunningBot)
     prices = [(last * Decimal(f)).quantize(Decimal("0.001")) for f in ("0.95", "0.94")]
     for price in prices:
         await place(user, f"/buy wex btc_usd 0.001 {price}", "WEX")
-    first, second = ours(await summary(user, "/orders wex"), prices)
+    first, second = ours_at(await summary(user, "/orders wex"), prices)
     question = await summary(user, f"/cancel wex {first} {second} 424242 {first}")
     text = question["text"]
     assert "Cancel these 2 orders on WEX?" in text
@@ -204,7 +207,7 @@ async def test_narkasa_cancels_several_ids_one_call_each_and_tells_each_outcome(
     prices = [(last * Decimal(f)).quantize(Decimal("0.01")) for f in ("0.95", "0.94")]
     for price in prices:
         await place(user, f"/buy narkasa BTC/USDT 0.001 {price}", "Narkasa")
-    first, second = ours(await summary(user, "/orders narkasa"), prices)
+    first, second = ours_at(await summary(user, "/orders narkasa"), prices)
     question = await summary(user, f"/cancel narkasa {first} {second}")
     assert "Cancel these 2 orders on Narkasa?" in question["text"]
     # One of them is cancelled elsewhere before the Confirm.
@@ -217,6 +220,48 @@ async def test_narkasa_cancels_several_ids_one_call_each_and_tells_each_outcome(
     assert f"{second} was no longer open (filled or cancelled)" in answer
     sent = [q["orderId"] for q in narkasa_sent(bot, "market/cancel-order")]
     assert sent == [first, second]  # one call per id, in the order asked
+
+
+async def test_several_cancels_cut_off_by_a_crash_are_checked_not_resent(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.db"
+    async with running_bot(stack, db) as bot:
+        user, engine = await real_trader(bot, WEX)
+        price = (last_price(engine, WEX) * Decimal("0.95")).quantize(Decimal("0.001"))
+        await place(user, f"/buy wex btc_usd 0.001 {price}", "WEX")
+        [ours] = ours_at(await summary(user, "/orders wex"), [price])
+        store = services(bot).confirmations
+        pending = await store.create(
+            user_id=1001,
+            chat_id=1001,
+            kind="cancels",
+            payload={
+                "exchange": "wex",
+                "orders": [
+                    {"order_id": ours, "symbol": "btc_usd"},
+                    {"order_id": "343153", "symbol": "eth_btc"},
+                ],
+            },
+        )
+        # As if the process died after the request left: only one id was cancelled.
+        assert not isinstance(await store.confirm(pending.id, 1001), Refusal)
+        assert await store.mark_sent(pending.id)
+        account = next(
+            a for a in engine._books if any(o.order_id == ours for o in engine.orders(a))
+        )
+        engine.cancel(account, ours)
+    before = len(posts(bot, "wex", ("POST", "/tapi", "method=Cancel")))
+    async with running_bot(stack, db) as bot:
+        told = await user.emu.wait_for_message(
+            1001, predicate=lambda m: "After a restart I checked" in str(m.get("text")), timeout=30
+        )
+        assert "the cancel of 2 orders on WEX" in told["text"]
+        assert "still open: 343153" in told["text"] and ours not in told["text"]
+        action = await services(bot).confirmations.get(pending.id)
+        assert action is not None and action.state == "done"
+        # Looked up, never sent again.
+        assert len(posts(bot, "wex", ("POST", "/tapi", "method=Cancel"))) == before
 
 
 # --- the exchange's own address book -------------------------------------------------
