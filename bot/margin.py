@@ -22,16 +22,22 @@ Executing follows ``bot/trading.py``: the winning Confirm marks the row ``sent``
 the request leaves, then ``done`` or ``failed``. ALP's margin calls take no client
 reference, so an unanswered request is never sent again: the row stays ``sent`` and
 the user is told to look at /margin history before trying again.
+
+A crash between Confirm and the recorded outcome leaves the row ``confirmed`` (it never
+left) or ``sent`` (it may have). Like /banks, the next /margin of its owner settles
+such rows older than ``STALE_AFTER`` as failed and says which were not sent and which
+may have been: nothing is ever sent again on its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
 from bot.accounts import AccountService
-from bot.confirmations import Action, ConfirmationStore, Pending, decimal_of
+from bot.confirmations import Action, ConfirmationStore, Pending, State, decimal_of
 from bot.errors import BotError
 from bot.market import MarketService
 from exchanges.alp.account import AlpAccount
@@ -48,6 +54,7 @@ TRANSFER = "margin_transfer"
 CLOSE = "margin_close"
 KINDS = (BORROW, REPAY, TRANSFER, CLOSE)
 PLACES = 8
+STALE_AFTER = timedelta(minutes=2)
 Operation = Literal["borrow", "repay", "transfer", "close"]
 _KIND: dict[str, str] = {"borrow": BORROW, "repay": REPAY, "transfer": TRANSFER, "close": CLOSE}
 
@@ -112,6 +119,20 @@ class MarginService:
         self.accounts = accounts
         self.market = market
         self.confirmations = confirmations
+
+    async def interrupted(self, user_id: int) -> list[tuple[datetime, bool]]:
+        """Settle the caller's margin requests a crash (or a lost answer) left
+        unfinished: (when each was confirmed, whether it may have been sent)."""
+        now = self.confirmations.clock()
+        settled = []
+        for act in await self.confirmations.unfinished(KINDS):
+            if act.user_id != user_id or act.confirmed_at is None:
+                continue
+            if now - act.confirmed_at < STALE_AFTER:
+                continue  # perhaps still on its way
+            if await self.confirmations.mark_failed(act.id, "interrupted; outcome unknown"):
+                settled.append((act.confirmed_at, act.state is State.SENT))
+        return settled
 
     async def overview(self, user_id: int) -> MarginOverview:
         async with self.accounts.session(user_id, EXCHANGE) as client:

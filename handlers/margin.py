@@ -105,6 +105,9 @@ async def margin_command(update: Update, context: BotContext) -> None:
     if args and args[0].lower() == EXCHANGE:
         args = args[1:]
     lang = await lang_for(update, context)
+    settled = await service(context).interrupted(user.id)
+    if settled:
+        await reply(update, mt.interrupted_text(lang, settled))
     if args and context.services.market.is_exchange(args[0].lower()):
         await reply(
             update,

@@ -7,6 +7,7 @@ pair) because ALP's wallet types (``CROSS_MARGIN``…) mean nothing to most read
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from html import escape
 
@@ -251,6 +252,29 @@ def unknown_outcome_text(lang: Lang) -> str:
         "ALP.COM did not answer, so I cannot tell whether it was carried out. Check "
         "/margin history before sending it again."
     )
+
+
+def interrupted_text(lang: Lang, settled: Sequence[tuple[datetime, bool]]) -> str:
+    """What became of margin requests cut off between Confirm and their answer."""
+    lines = []
+    for when, maybe_sent in settled:
+        if maybe_sent:
+            lines.append(
+                lang(
+                    "The margin request you confirmed at {time} got no answer: it may have "
+                    "been carried out. Check /margin history before repeating it.",
+                    time=lang.time(when),
+                )
+            )
+        else:
+            lines.append(
+                lang(
+                    "The margin request you confirmed at {time} was interrupted before it "
+                    "was sent: nothing went out. Send it again if you still want it.",
+                    time=lang.time(when),
+                )
+            )
+    return "\n".join(lines)
 
 
 def refusal_text(lang: Lang, error: MarginRefused) -> str:

@@ -8,9 +8,12 @@ log, its margin wallets and debts), never on what the bot meant to send.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.app import services_of
+from bot.confirmations import ConfirmationStore, Refusal, State
 from sandbox.alp import AlpSandbox
 from sandbox.runner import demo_credentials
 
@@ -225,3 +228,29 @@ async def test_activity_pages_with_one_time_buttons(bot: RunningBot) -> None:
     elsewhere = await user.ask("/activity wex")
     assert "WEX's API offers no wallet activity" in elsewhere
     assert "/deposits wex" in elsewhere
+
+
+async def test_a_request_cut_off_after_confirm_is_told_once_and_never_resent(
+    bot: RunningBot,
+) -> None:
+    user = await margin_user(bot)
+    services = services_of(bot.app)
+    past = datetime.now(UTC) - timedelta(minutes=5)  # as a process that died then left it
+    store = ConfirmationStore(services.db, services.buttons, clock=lambda: past)
+    payload = {"exchange": "alp", "currency": "USDT", "amount": "10", "to_margin": True}
+    maybe = await store.create(user_id=1001, chat_id=1001, kind="margin_transfer", payload=payload)
+    assert not isinstance(await store.confirm(maybe.id, 1001), Refusal)
+    assert await store.mark_sent(maybe.id)
+    never = await store.create(user_id=1001, chat_id=1001, kind="margin_borrow", payload=payload)
+    assert not isinstance(await store.confirm(never.id, 1001), Refusal)
+
+    text = await user.ask("/margin")
+    assert "got no answer: it may have been carried out" in text
+    assert "interrupted before it was sent: nothing went out" in text
+    assert "Nothing borrowed." in text
+    for pending in (maybe, never):
+        row = await services.confirmations.get(pending.id)
+        assert row is not None and row.state is State.FAILED
+    assert [r for r in alp(bot).harness.requests if r.method == "POST"] == []
+    again = await user.ask("/margin")
+    assert "may have been carried out" not in again and "nothing went out" not in again
