@@ -10,7 +10,13 @@ Every call is signed as the document's "Authorization" section says (``X-KEY``,
 (``cancel_order``), ``GET /api/v1/orders/own/`` (``own_orders``), ``GET
 /api/v1/exchanges/own/`` (``fills``), ``GET /api/v3/accounts/trades``
 (``account_trades``, with fees), ``GET /api/v1/deposits/`` and ``GET
-/api/v1/withdraws/``.
+/api/v1/withdraws/``; and v3's wallets and margin: ``GET /api/v3/accounts/balances``
+(``wallet_balances``), ``GET /api/v3/wallets/activity`` (``wallet_activity``), ``GET``
+and ``DELETE /api/v3/margin`` (``margin_positions``, ``margin_close``), the five
+margin histories (``margin_history``) and ``POST /api/v3/margin/borrow``, ``/repay`` and
+``/transfer`` (``margin_borrow``, ``margin_repay``, ``margin_transfer``). Their models
+and the choices made reading them are in ``exchanges.alp.wallets`` and
+``exchanges.alp.margin``.
 
 Trading choices:
 - Orders are placed through v3, not v1 ``order/``: only v3 takes a
@@ -49,12 +55,22 @@ Trading choices:
   ``Retry-After`` (at most 2 s), twice at most, with a fresh nonce.
 
 Choices where the document is silent or contradicts itself:
-- Balances come from v1 ``wallets/``, not v3 ``accounts/balances``: v1's signing is
-  spelled out with working examples, while the v3 section is headed "functionality are
-  in progress" and names no headers; v1 lists one wallet per currency, while v3 lists
-  rows per wallet type (spot, cross and isolated margin, per pair) and per account,
-  which is not what ``/balance`` shows. ``balance`` is read as available and ``reserve``
-  as locked (see ``parse.wallets``).
+- ``balances`` (the spot balance every order and transfer check reads) comes from v1
+  ``wallets/``: v1's signing is spelled out with working examples, while the v3 section
+  is headed "functionality are in progress" and names no headers, and v1 lists one
+  wallet per currency. v3 ``accounts/balances`` lists rows per account and wallet type
+  (spot, cross and isolated margin, per pair); it is read by ``wallet_balances`` as
+  its own model, so a margin balance never passes for a spot one (``/balance alp``
+  shows the margin wallets under the spot ones). ``balance`` is read as available and
+  ``reserve`` as locked (see ``parse.wallets``).
+- Margin requests: a borrow and a repayment are manual loans (``LOAN_MANUAL``; the
+  document offers ``LOAN_AUTO`` too, which is the engine's own kind); without a pair
+  the cross margin wallet is meant, with one that pair's isolated wallet (``pair`` is
+  sent empty for cross margin, as the examples do). A transfer carries the note
+  ``Sarraf``. ``DELETE /api/v3/margin`` is read as closing the wallet's position; it
+  and the POSTs answer no body, so they return None, and a JSON body is signed like
+  any other (its top-level fields as text). Nothing here takes a client reference, so
+  an unanswered request is never sent again (see ``bot/margin.py``).
 - v3 authentication: the document only says to "include valid api-secret and api-key".
   v3 calls are signed exactly like v1 calls (the same key pair from the profile page,
   the same three headers); the secret itself is never sent. One nonce sequence per key
