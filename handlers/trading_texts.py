@@ -417,8 +417,7 @@ def fast_buy_placed_text(lang: Lang, order: Order, quote: str) -> str:
     """A fast buy's answer carries only quote totals (Narkasa's ``total``/``filledTotal``),
     so it is told as what was spent, not as an amount of the base."""
     return lang(
-        "✅ Fast buy done on {exchange}: spent {spent} {quote}. Order id: "
-        "<code>{order_id}</code>",
+        "✅ Fast buy done on {exchange}: spent {spent} {quote}. Order id: <code>{order_id}</code>",
         exchange=exchange_title(order.exchange),
         spent=_num(lang, order.filled),
         quote=escape(quote),
