@@ -533,6 +533,9 @@ async def test_an_orders_details_button_shows_the_exchanges_record(
     lines = [line for line in listing["text"].splitlines() if " · filled " in line]
     [ours] = [i for i, line in enumerate(lines) if f"{price.normalize():,}" in line]
     wire_id = lines[ours].split()[0]
+    bot.user(2002, name="Mallory")
+    refused = await press(user, listing, 2 * ours + 2, by=2002)  # someone else's press
+    assert f"Order {wire_id}" not in refused and "Type:" not in refused
     detail = await press(user, listing, 2 * ours + 2)  # Cancel, then Details, per line
     assert f"Order {wire_id} on {system.title}" in detail
     assert "Type: limit buy" in detail and "Status: open" in detail
