@@ -14,9 +14,10 @@ Choices where the document is silent or contradicts itself:
   documented default (10000 ms) applies and the query is ``timestamp`` alone, the
   form of the document's example vector.
 - The wallet is documented twice: as ``POST`` (API Authentication Test, and the
-  signed-request example) and as ``GET`` (Get User Wallet). It is read with ``GET``,
-  the method of the endpoint that documents the answer, and it is both ``verify()``'s
-  harmless signed call and ``balances()``. ``available`` is free, ``reserved`` locked.
+  signed-request example) and as ``GET`` (Get User Wallet). ``verify()`` sends the
+  ``POST``, the document's own test of a key, and reads only its ``code`` (the test's
+  answer is ``{"code": "00000"}``); ``balances()`` reads the ``GET``, the section that
+  documents the wallet's rows. ``available`` is free, ``reserved`` locked.
 - ``verify()`` reports ``KeyRights(info=True)`` only: the document has no call that
   tells a key's rights, and reading the wallet proves just that one.
 - Deposit addresses: ``POST balance/deposit`` with ``symbol``; it is a read, so it
@@ -184,7 +185,8 @@ class NarkasaAccount(AccountClient):
         self.offset_ms = 0
 
     async def verify(self) -> AccountCheck:
-        await self._wallet()
+        """The API Authentication Test: ``POST balance/wallet``, its ``code`` alone."""
+        await self._signed("POST", "balance/wallet")
         return AccountCheck(account_label=None, rights=KeyRights(info=True))
 
     async def balances(self) -> Sequence[Balance]:

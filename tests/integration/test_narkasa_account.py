@@ -108,7 +108,7 @@ async def test_verify_signs_the_exact_query_it_sends(env: Env) -> None:
     client = env.client(DEMO_API_KEY, DEMO_API_SECRET)
     assert await client.verify() == AccountCheck(account_label=None, rights=KeyRights(info=True))
     seen = env.sandbox.harness.last(WALLET)
-    assert seen.method == "GET"
+    assert seen.method == "POST"  # the document's API Authentication Test
     assert seen.headers["X-APNK-APIKEY"] == DEMO_API_KEY
     assert list(seen.query) == ["timestamp", "signature"]
     assert seen.query["timestamp"] == str(NOW_MS)
