@@ -197,6 +197,19 @@ async def test_wex_cancels_several_ids_in_one_cancelorders_call(bot: RunningBot)
     assert posts(bot, "wex", ("POST", "/tapi", "method=CancelOrder&")) == []
     left = await user.ask("/orders wex")
     assert first not in left and second not in left
+    # An id that stops being open between the question and the Confirm: WEX's own
+    # per-id refusal is told, the other one is cancelled.
+    more = [(last * Decimal(f)).quantize(Decimal("0.001")) for f in ("0.93", "0.92")]
+    for price in more:
+        await place(user, f"/buy wex btc_usd 0.001 {price}", "WEX")
+    third, fourth = ours_at(await summary(user, "/orders wex"), more)
+    question = await summary(user, f"/cancel wex {third} {fourth}")
+    account = next(a for a in engine._books if any(o.order_id == fourth for o in engine.orders(a)))
+    engine.cancel(account, fourth)
+    answer = await press(user, question, 1)
+    assert "Cancelled 1 of 2 orders on WEX:" in answer
+    assert f"{third} cancelled" in answer and f"{fourth} not cancelled: " in answer
+    assert len(posts(bot, "wex", cancels)) == 2
 
 
 async def test_narkasa_cancels_several_ids_one_call_each_and_tells_each_outcome(
