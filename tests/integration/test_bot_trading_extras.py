@@ -84,6 +84,28 @@ async def test_a_narkasa_stop_limit_sell_is_rounded_summarised_and_sent_once(
     assert f"stop {stop:,}" in listing["text"]
 
 
+async def test_a_stop_buy_triggers_when_the_price_rises_and_its_fill_is_told(
+    bot: RunningBot,
+) -> None:
+    user, engine = await real_trader(bot, NARKASA)
+    last = last_price(engine, NARKASA)
+    stop = (last * Decimal("1.01")).quantize(Decimal("0.01"))
+    limit = (last * Decimal("1.05")).quantize(Decimal("0.01"))
+    shown = await summary(user, f"/buy narkasa BTC/USDT 0.001 {limit} stop {stop}")
+    assert "already past the stop" not in shown["text"]
+    await press(user, shown, 1)
+    [order] = [o for a in list(engine._books) for o in engine.orders(a) if o.stop_price == stop]
+    assert order.status == "waiting"
+    assert NARKASA.ready is not None
+    await NARKASA.ready(bot.stack.servers["narkasa"])  # the private stream listens
+    bot.stack.market.shift("BTC", 2)  # the price rises through the stop, under the limit
+    filled = await user.emu.wait_for_message(
+        user.chat_id, predicate=lambda m: "is filled" in str(m.get("text")), timeout=30
+    )
+    assert "Narkasa" in filled["text"] and f"stop {stop:,}" in filled["text"]
+    assert order.status == "filled" and order.filled == Decimal("0.001")
+
+
 async def test_a_stop_the_price_has_passed_is_warned_of(bot: RunningBot) -> None:
     user, engine = await real_trader(bot, NARKASA)
     last = last_price(engine, NARKASA)
