@@ -9,6 +9,7 @@ state in its server-side payload, so it works on any replica and after a restart
 from __future__ import annotations
 
 import contextlib
+import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -26,6 +27,7 @@ from handlers.lang import lang_for
 from handlers.reply import reply
 
 PAGE_ACTION = "activity_page"
+CURRENCY = re.compile(r"[A-Z0-9]{1,16}")
 
 
 def service(context: BotContext) -> ActivityService:
@@ -65,6 +67,10 @@ async def activity_command(update: Update, context: BotContext) -> None:
         raise UsageError("activity", "Which exchange? For example: /activity alp")
     lang = await lang_for(update, context)
     currency = args[1].upper() if len(args) == 2 else None
+    if currency is not None and not CURRENCY.fullmatch(currency):
+        raise UsageError(
+            "activity", "“{code}” is not a currency code such as BTC or USDT.", code=args[1]
+        )
     try:
         page = await service(context).first(user.id, args[0], currency)
     except ActivityNotOffered as missing:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from bot.app import services_of
 from bot.confirmations import ConfirmationStore, Refusal, State
 from sandbox.alp import AlpSandbox
-from sandbox.runner import demo_credentials
+from sandbox.runner import SandboxStack, demo_credentials
 
-from .conftest import ChatUser, RunningBot
+from .conftest import ChatUser, RunningBot, running_bot
 from .test_bot_accounts import connect
 from .test_bot_trading import press, summary
 
@@ -254,3 +255,44 @@ async def test_a_request_cut_off_after_confirm_is_told_once_and_never_resent(
     assert [r for r in alp(bot).harness.requests if r.method == "POST"] == []
     again = await user.ask("/margin")
     assert "may have been carried out" not in again and "nothing went out" not in again
+
+
+HOSTILE = [
+    "",
+    "borrow USDT 1e309",
+    "borrow USDT NaN",
+    "repay <b>x</b> 1",
+    "transfer USDT ۱۲۳٫۴ to moon",
+    "transfer USDT 1 to margin " + "A" * 300,
+    "close '; DROP TABLE confirmations; --",
+    "borrow " + "9" * 400 + " 1",
+    "history please",
+    "\u200f\u202e ۱۲۳ %(x)s {price}",
+]
+
+
+async def test_hostile_input_gets_a_sentence_and_sends_nothing(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    async with running_bot(stack, tmp_path / "hostile.db", user_rate=100_000) as bot:
+        user = await margin_user(bot)
+        for args in HOSTILE:
+            for command in ("/margin", "/activity alp", "/activity"):
+                typed = f"{command} {args}".strip()
+                text = await user.ask(typed, timeout=30)
+                assert text.strip(), typed
+                assert "Traceback" not in text and "incident" not in text, (typed, text[:300])
+        assert [r for r in alp(bot).harness.requests if r.method in ("POST", "DELETE")] == []
+
+
+async def test_activity_of_one_currency(bot: RunningBot) -> None:
+    user = await margin_user(bot)
+    server = alp(bot)
+    server.deposit(server.demo, "BTC", "0.25")
+    server.deposit(server.demo, "USDT", "3")
+    text = await user.ask("/activity alp btc")
+    assert "Deposit · +0.25 BTC · spot" in text
+    assert "USDT" not in text
+    assert calls(bot, "GET", "/api/v3/wallets/activity")[-1].query == {"currency": "BTC"}
+    assert "is not a currency code" in await user.ask("/activity alp <b>")
+    assert len(calls(bot, "GET", "/api/v3/wallets/activity")) == 1
