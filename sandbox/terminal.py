@@ -120,12 +120,16 @@ class TerminalChat:
         where = ""
         if data is not None and self.files_dir is not None:
             self.files_dir.mkdir(parents=True, exist_ok=True)
-            suffix = ".png" if data[:4] == b"\x89PNG" else ".bin"
+            name = Path(str(doc.get("file_name") or "")).name if doc and not photo else ""
+            suffix = Path(name).suffix if name else ""
+            if not suffix:
+                suffix = ".png" if data[:4] == b"\x89PNG" else ".bin"
             path = self.files_dir / f"message-{message['message_id']}{suffix}"
             path.write_bytes(data)
             where = f", saved to {path}"
         kind = "picture" if photo else "file"
-        return f"[{kind} {size}{len(data or b'')} bytes{where}]"
+        name = f" {doc.get('file_name')}" if doc and not photo and doc.get("file_name") else ""
+        return f"[{kind}{name} {size}{len(data or b'')} bytes{where}]"
 
     async def _collect(self) -> bool:
         """Print what the bot sends until it has been quiet for a moment."""
