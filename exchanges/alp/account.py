@@ -31,9 +31,13 @@ Trading choices:
 - Signing a JSON body: the document signs "POST data sorted by keys"; for JSON that is
   read as its top-level fields, each as the text it is written with (a number's own
   digits, ``true``/``false``), sorted and url-encoded like form data.
-- Cancel uses v1 ``order-cancel/`` (a form): v3 ``DELETE`` answers only 202/204 and
-  signs an array, which the document does not show how to serialise. Neither answers
-  the order's state, so ``cancel_order`` returns None.
+- One order is cancelled with v1 ``order-cancel/`` (a form), several at once with v3
+  ``DELETE /api/v3/orders`` (``cancel_orders``: ``order_ids``, ``all`` false). Neither
+  answers the orders' states (v3 only 202, or 204 when nothing was cancelled), so
+  ``cancel_order`` returns None and ``cancel_orders`` reads each order back from v3
+  ``GET /api/v3/orders``. The document does not show how the ``order_ids`` array is
+  signed: like every JSON field, as the text it is written with in the body (compact
+  JSON, ``[1,5,8]``).
 - Statuses: v1 1 Active, 2 Canceled, 3 Done; v3 ``OPEN`` (example), ``FILLED`` (trades
   example) and, read as well, ``PARTIALLY_FILLED``, ``CANCELLED``/``CANCELED``,
   ``EXPIRED``, ``REJECTED``. v1 ``order/<pk>/``'s example contradicts itself
@@ -387,6 +391,34 @@ class AlpAccount(AccountClient):
         parse.order_checked(reply, order_id=wanted)
         return None
 
+    async def cancel_orders(self, order_ids: Sequence[str]) -> list[CancelResult]:
+        """v3 ``DELETE /api/v3/orders`` with ``order_ids``: several orders in one call.
+        It answers 202 (or 204: nothing to cancel) without a word per order, so each
+        order's state is read back from v3 ``GET /api/v3/orders``; after a 204 none
+        counts as cancelled by this call, whatever its state."""
+        ids = [_order_id(i) for i in order_ids]
+        if not ids:
+            return []
+        fields: dict[str, JsonValue] = {
+            "order_ids": [int(i) for i in ids],
+            "all": False,
+            "pair": "",
+        }
+        reply = await self._send("DELETE", V3_ORDERS, json_fields=fields)
+        if reply.status not in (202, 204):
+            parse.order_checked(reply)
+        states = {o.order_id: o for o in await self._v3_orders()}
+        results = []
+        for order_id in ids:
+            order = states.get(order_id)
+            if order is None:
+                results.append(CancelResult(order_id, False, "no such order in the last 30 days"))
+            elif order.status is OrderStatus.CANCELLED and reply.status == 202:
+                results.append(CancelResult(order_id, True))
+            else:
+                results.append(CancelResult(order_id, False, f"the order is {order.status.value}"))
+        return results
+
     async def own_orders(
         self, market: Market | None = None, status: int | None = None, limit: int = 2000
     ) -> list[Order]:
@@ -509,7 +541,16 @@ class AlpAccount(AccountClient):
         margin.checked(await self._send("DELETE", V3_MARGIN, json_fields=fields))
 
 
-JsonValue = str | int | bool | Decimal | None
+JsonValue = str | int | bool | Decimal | list[int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    """One id of a several-order cancel: cancelled, or why not."""
+
+    order_id: str
+    cancelled: bool
+    error: str | None = None
 
 
 def json_text(value: JsonValue) -> str:
@@ -520,6 +561,8 @@ def json_text(value: JsonValue) -> str:
         return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, list):
+        return json.dumps(value, separators=(",", ":"))
     return str(value)
 
 

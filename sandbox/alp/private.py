@@ -140,16 +140,31 @@ def signature_ok(account: SandboxAccount, payload: Mapping[str, str], given: str
     return False
 
 
+class _Number(str):
+    """A JSON number kept as the digits it was written with."""
+
+
+def _compact(value: object) -> str:
+    """Compact JSON of a parsed value, its numbers written with their own digits."""
+    if isinstance(value, _Number):
+        return str.__str__(value)
+    if isinstance(value, list):
+        return "[" + ",".join(_compact(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_compact(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
 def _text(value: object) -> str:
     """A JSON value as the text it is signed as: strings and numbers as written, true/
-    false, null as empty, anything nested as compact JSON."""
+    false, null as empty, anything nested as compact JSON (``[1,5,8]``)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"))
+        return str.__str__(value)
+    return _compact(value)
 
 
 async def signed_payload(request: web.Request) -> dict[str, str] | web.Response:
@@ -164,7 +179,7 @@ async def signed_payload(request: web.Request) -> dict[str, str] | web.Response:
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     try:
         # Numbers kept as their literal text, so ``0.00000010`` is signed as written.
-        body = json.loads(raw, parse_float=str, parse_int=str)
+        body = json.loads(raw, parse_float=_Number, parse_int=_Number)
     except ValueError:
         return v3_bad_request("the body is not valid JSON")
     if not isinstance(body, dict):

@@ -8,7 +8,8 @@ Served, signed as every private call (``PrivateApi``'s v1/v3 guards):
   /api/v1/exchanges/own/`` (``type``, ``pair``, ``limit``, ``offset``, ``ordering``),
   ``GET /api/v1/deposits/`` and ``GET /api/v1/withdraws/`` (``currency_id``,
   ``status``);
-- v3 ``GET``/``POST /api/v3/orders`` and ``GET /api/v3/accounts/trades``.
+- v3 ``GET``/``POST``/``DELETE /api/v3/orders`` and ``GET /api/v3/accounts/trades``;
+  ``GET /api/v3/wallets/activity`` from the ledger every movement is written to.
 
 Orders are matched by the shared engine (``sandbox.matching``) over the account's
 wallets: ``balance`` is what is free, ``reserve`` what open orders hold. A limit order
@@ -32,7 +33,8 @@ Where the document is silent or contradicts itself:
   echo ``client_order_id`` (the example lists the fields only in part; an id the
   server did not give back would serve no one). The answer is the bare order id, 201.
 - The signature of a JSON body covers its top-level fields written as text (numbers
-  with the digits they were sent with), sorted and url-encoded like form data.
+  with the digits they were sent with, an array such as ``order_ids`` as compact JSON,
+  ``[1,5,8]``), sorted and url-encoded like form data.
 - Refusals: v1 order calls answer 400 ``{"success": false, "error": reason}`` (the
   success flag of its example); v3 400 ``{"code": "BAD_REQUEST", "message": reason}``.
   Reasons: ``Insufficient funds.``, ``Amount is less than the minimum order size
@@ -174,6 +176,7 @@ class AlpTrading:
             web.get("/api/v1/withdraws/", v1(self.withdraw_list)),
             web.get("/api/v3/orders", v3(self.v3_orders)),
             web.post("/api/v3/orders", v3(self.v3_create)),
+            web.delete("/api/v3/orders", v3(self.v3_cancel)),
             web.get("/api/v3/accounts/trades", v3(self.v3_trades)),
             web.get("/api/v3/wallets/activity", v3(self.v3_activity)),
         ]
@@ -605,6 +608,38 @@ class AlpTrading:
         if isinstance(placed, str):
             return v3_refused(placed)
         return json_response(int(placed.order_id), status=201)
+
+    async def v3_cancel(self, request: web.Request, account: SandboxAccount) -> web.Response:
+        """``DELETE /api/v3/orders``: ``order_ids``, or ``all`` true (optionally one
+        ``pair``). 202 when something was cancelled, 204 when nothing was; ids of orders
+        that are not the account's, or no longer open, are passed over."""
+        try:
+            body = json.loads(await request.read() or b"{}", parse_float=Decimal)
+        except ValueError:
+            return v3_refused("the body is not valid JSON")
+        if not isinstance(body, dict):
+            return v3_refused("the body must be a JSON object")
+        ids = body.get("order_ids")
+        everything = body.get("all", False)
+        pair = str(body.get("pair") or "")
+        if not isinstance(everything, bool):
+            return v3_refused("all must be a boolean")
+        if ids is not None and (
+            not isinstance(ids, list)
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        ):
+            return v3_refused("order_ids must be a list of order ids")
+        if not everything and not ids:
+            return v3_refused("rather order_ids or all=true must be specified")
+        if pair and pair not in self.pairs:
+            return v3_refused(f"unknown pair {pair}")
+        self.sweep()
+        open_orders = self.engine.orders(account.key, pair or None, open_only=True)
+        wanted = {str(i) for i in ids or []}
+        targets = [o for o in open_orders if everything or o.order_id in wanted]
+        for order in targets:
+            self.engine.cancel(account.key, order.order_id)
+        return web.Response(status=202 if targets else 204)
 
     async def v3_trades(self, request: web.Request, account: SandboxAccount) -> web.Response:
         self.sweep()

@@ -276,3 +276,34 @@ async def test_the_sandbox_checks_what_the_document_requires(
     assert ("CROSS_MARGIN", "") not in setup.account.margin or not setup.account.margin[
         ("CROSS_MARGIN", "")
     ]
+
+
+async def test_several_orders_cancelled_in_one_v3_delete(alp: tuple[Setup, AlpAccount]) -> None:
+    setup, client = alp
+    market = (await _markets(client))["BTC_USDT"]
+    ids = []
+    for price in ("1", "2", "3"):
+        placed = await client.place_order(
+            OrderRequest(
+                market=market, side=Side.BUY, amount=Decimal("0.001"), price=Decimal(price)
+            )
+        )
+        ids.append(placed.order_id)
+    results = await client.cancel_orders([ids[0], ids[2], "999999"])
+    assert [(r.order_id, r.cancelled) for r in results] == [
+        (ids[0], True),
+        (ids[2], True),
+        ("999999", False),
+    ]
+    (request,) = [r for r in setup.sandbox.harness.requests if r.method == "DELETE"]
+    body = json.loads(request.body)
+    assert body == {"order_ids": [int(ids[0]), int(ids[2]), 999999], "all": False, "pair": ""}
+    expected = document_sign(
+        {"order_ids": f"[{ids[0]},{ids[2]},999999]", "all": "false", "pair": ""}
+    )
+    assert request.headers["X-SIGN"] == expected
+    still_open = [o.order_id for o in await client.open_orders()]
+    assert still_open == [ids[1]]
+    # Nothing left to cancel among these: 204, and each says why not.
+    again = await client.cancel_orders([ids[0]])
+    assert again[0].cancelled is False and again[0].error == "the order is cancelled"

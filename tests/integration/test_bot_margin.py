@@ -8,6 +8,8 @@ log, its margin wallets and debts), never on what the bot meant to send.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -296,3 +298,20 @@ async def test_activity_of_one_currency(bot: RunningBot) -> None:
     assert calls(bot, "GET", "/api/v3/wallets/activity")[-1].query == {"currency": "BTC"}
     assert "is not a currency code" in await user.ask("/activity alp <b>")
     assert len(calls(bot, "GET", "/api/v3/wallets/activity")) == 1
+
+
+async def test_several_alp_orders_cancelled_with_one_v3_delete(bot: RunningBot) -> None:
+    user = await margin_user(bot)
+    ids = []
+    for price in ("60000", "60001"):
+        _, placed = await confirmed(user, f"/buy alp BTC/USDT 0.001 {price}")
+        match = re.search(r"Order id: (\d+)", placed)
+        assert match is not None, placed
+        ids.append(match.group(1))
+    text, outcome = await confirmed(user, f"/cancel alp {ids[0]} {ids[1]}")
+    assert "Cancelled 2 of 2 orders on ALP.COM" in outcome, (text, outcome)
+    (sent,) = calls(bot, "DELETE", "/api/v3/orders")
+    assert json.loads(sent.body)["order_ids"] == [int(i) for i in ids]
+    assert calls(bot, "POST", "/api/v1/order-cancel/") == []
+    engine = alp(bot).engine
+    assert [o.status for o in engine.orders(alp(bot).demo.key)] == ["cancelled", "cancelled"]
