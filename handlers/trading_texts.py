@@ -432,7 +432,9 @@ def orders_text(lang: Lang, exchange: str, orders: Sequence[Order]) -> str:
     lines = [lang("<b>Open orders on {exchange}</b>", exchange=title)]
     for order in orders:
         lines.append(f"<code>{escape(order.order_id)}</code> {order_line(lang, order)}")
-    lines.append(lang("Press a button to cancel that order (you will be asked to confirm)."))
+    lines.append(
+        lang("Press ✖️ to cancel an order (you will be asked to confirm), 🔎 for its details.")
+    )
     return "\n".join(lines)
 
 
