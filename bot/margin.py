@@ -56,7 +56,13 @@ KINDS = (BORROW, REPAY, TRANSFER, CLOSE)
 PLACES = 8
 STALE_AFTER = timedelta(minutes=2)
 Operation = Literal["borrow", "repay", "transfer", "close"]
-_KIND: dict[str, str] = {"borrow": BORROW, "repay": REPAY, "transfer": TRANSFER, "close": CLOSE}
+_KIND: dict[Operation, str] = {
+    "borrow": BORROW,
+    "repay": REPAY,
+    "transfer": TRANSFER,
+    "close": CLOSE,
+}
+_OPERATION: dict[str, Operation] = {kind: operation for operation, kind in _KIND.items()}
 
 
 class MarginRefused(BotError):
@@ -255,7 +261,7 @@ class MarginService:
     async def execute(self, action: Action) -> MarginRequest:
         """Send the confirmed request once; raises what the exchange refused."""
         payload = action.payload
-        operation: Operation = {v: k for k, v in _KIND.items()}[action.kind]  # type: ignore[assignment]
+        operation = _OPERATION[action.kind]
         amount = decimal_of(payload, "amount") or Decimal(0)
         pair = payload.get("pair") or None
         request = MarginRequest(
