@@ -315,3 +315,13 @@ async def test_several_alp_orders_cancelled_with_one_v3_delete(bot: RunningBot) 
     assert calls(bot, "POST", "/api/v1/order-cancel/") == []
     engine = alp(bot).engine
     assert [o.status for o in engine.orders(alp(bot).demo.key)] == ["cancelled", "cancelled"]
+
+
+async def test_margin_speaks_the_users_language(bot: RunningBot) -> None:
+    user = await margin_user(bot, 1004)
+    await user.ask("/lang fa")
+    text = str((await summary(user, "/margin transfer USDT 100 to margin"))["text"])
+    assert "انتقال ۱۰۰ USDT از اسپات به مارجین متقاطع" in text
+    assert "۱٬۴۲۰٫۷۵" in text  # Persian digits and separators
+    refused = await user.ask("/margin repay USDT 1")
+    assert "بدهی USDT ندارید" in refused
