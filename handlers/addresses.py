@@ -15,6 +15,7 @@ from bot.addresses import ExchangeBook, NoExchangeBook, exchange_book
 from bot.buttons import Press
 from bot.context import BotContext
 from bot.i18n import Lang
+from exchanges.errors import UnknownSymbol
 from handlers import money_texts as mt
 from handlers.args import UsageError, clean_args
 from handlers.callbacks import action
@@ -80,6 +81,16 @@ async def addresses(update: Update, context: BotContext) -> None:
             book_there = await exchange_book(context.services.accounts, user.id, there, wanted)
         except NoExchangeBook:
             await reply(update, no_exchange_book_text(lang, there))
+            return
+        except UnknownSymbol:
+            await reply(
+                update,
+                lang(
+                    "{exchange} has no currency “{currency}”.",
+                    exchange=exchange_title(there),
+                    currency=escape((wanted or "").upper()),
+                ),
+            )
             return
         await reply(update, exchange_book_text(lang, book_there))
         return

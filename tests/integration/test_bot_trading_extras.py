@@ -319,3 +319,4 @@ async def test_addresses_saved_on_narkasa_are_shown_and_count_as_saved(bot: Runn
     assert "You never saved this address" in other
     assert narkasa_sent(bot, "balance/create-withdraw") == []
     assert "WEX keeps no address book that its API gives out." in await user.ask("/addresses wex")
+    assert "Narkasa has no currency “XYZ”." in await user.ask("/addresses narkasa xyz")
