@@ -7,6 +7,7 @@ The only module that imports ``handlers``. One ``serve`` coroutine runs the bot 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -308,6 +309,10 @@ async def serve(
         assert services.notifier is not None
         await services.notifier.start()
         await leadership.start()
+        # Everything made so far lives as long as the process: move it out of the
+        # collector's reach, so a full collection (tens of milliseconds on this heap,
+        # in the middle of an alert's firing) scans only what came after.
+        gc.freeze()
         log.info(
             "bot @%s is running (%s, %s)",
             me.username,

@@ -297,6 +297,8 @@ class AlertService:
         self._fire_lock = asyncio.Lock()
         # alert id → chat id of the active alerts, so firing needs no extra query.
         self._chats: dict[int, int] = {}
+        # When each rule was armed (epoch seconds): prices from before it never fire it.
+        self._armed_at: dict[int, float] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._pending: list[Firing] = []
@@ -344,6 +346,8 @@ class AlertService:
 
     def _add(self, row: Alert) -> None:
         self._chats[row.id] = row.chat_id
+        # A re-arm keeps no date of its own; its last firing is the closest one known.
+        self._armed_at[row.id] = max(_ts(row.created_at) or 0.0, _ts(row.last_fired_at) or 0.0)
         self.engine.add(rule_of(row))
 
     def _publish_markets(self) -> None:
@@ -391,6 +395,7 @@ class AlertService:
             await session.flush()
             view = view_of(row)
             self._chats[row.id] = row.chat_id
+            self._armed_at[row.id] = self.clock()
             rule = rule_of(row)
         if arm:
             self.engine.add(rule)
@@ -417,6 +422,7 @@ class AlertService:
             if row is None or row.state != ACTIVE:
                 return
             self._chats[row.id] = row.chat_id
+            self._armed_at[row.id] = self.clock()
             rule = rule_of(row)
         self.engine.add(rule)
         self._publish_markets()
@@ -473,6 +479,7 @@ class AlertService:
             view = view_of(row)
             rule = rule_of(row)
             self._chats[row.id] = row.chat_id
+            self._armed_at[row.id] = self.clock()
         if view.state == ACTIVE:
             self.engine.add(rule)
             self._publish_markets()
@@ -639,9 +646,7 @@ class AlertService:
             await self._look_back(points, exchange, symbol, since, until)
         except (ExchangeError, BotError) as exc:
             log.warning("could not look back over %s %s: %s", exchange, symbol, type(exc).__name__)
-        firings: list[Firing] = []
-        for at, price in sorted(points, key=lambda p: p[0]):
-            firings.extend(self.engine.on_tick(exchange, symbol, price, at))
+        firings = self._replay(exchange, symbol, sorted(points, key=lambda p: p[0]), since)
         if firings:
             log.info(
                 "%s alert(s) of %s %s fired on prices seen while away",
@@ -650,6 +655,37 @@ class AlertService:
                 symbol,
             )
             await self.fire(firings)
+
+    def _replay(
+        self, exchange: str, symbol: str, points: Sequence[tuple[float, Decimal]], since: float
+    ) -> Sequence[Firing]:
+        """Feed the engine prices seen while away, each only to the rules armed by then.
+
+        An alert made (or re-armed) during the gap must not fire on a crossing that
+        happened before it existed: such rules sit out the replay until its clock
+        reaches their arming. No await here, so no live tick interleaves.
+        """
+        young = sorted(
+            (armed, alert_id)
+            for alert_id, armed in self._armed_at.items()
+            if armed > since
+            and (rule := self.engine.get(alert_id)) is not None
+            and (rule.exchange, rule.symbol) == (exchange, symbol)
+        )
+        held = {alert_id: self.engine.remove(alert_id) for _, alert_id in young}
+        firings: list[Firing] = []
+        try:
+            for at, price in points:
+                while young and young[0][0] <= at:
+                    rule = held.pop(young.pop(0)[1])
+                    if rule is not None:
+                        self.engine.add(rule)
+                firings.extend(self.engine.on_tick(exchange, symbol, price, at))
+        finally:
+            for rule in held.values():
+                if rule is not None:
+                    self.engine.add(rule)
+        return firings
 
     async def _look_back(
         self,
