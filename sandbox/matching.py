@@ -208,9 +208,7 @@ class MatchingEngine:
         book = self._books.get(account)
         if book is None:
             return None
-        return next(
-            (o for o in book.orders.values() if o.client_order_id == client_order_id), None
-        )
+        return next((o for o in book.orders.values() if o.client_order_id == client_order_id), None)
 
     def orders(
         self, account: str, symbol: str | None = None, *, open_only: bool = False

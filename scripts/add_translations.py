@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bot.i18n import LANGUAGES, LOCALES_DIR  # noqa: E402
 from update_catalogs import main as update_catalogs  # noqa: E402
+
+from bot.i18n import LANGUAGES, LOCALES_DIR  # noqa: E402
 
 
 def fill(translations: dict[str, dict[str, str]]) -> None:

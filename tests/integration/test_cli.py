@@ -227,8 +227,13 @@ async def test_run_webhook_json_logs_and_a_wrong_secret(tmp_path: Path) -> None:
             SARRAF_LOG_FORMAT="json",
         )
         proc = await asyncio.create_subprocess_exec(
-            *SARRAF, "run", "--webhook", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *SARRAF,
+            "run",
+            "--webhook",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             sent = await stack.telegram.send_text(user.id, "/price wallex BTCTMN")
@@ -236,11 +241,14 @@ async def test_run_webhook_json_logs_and_a_wrong_secret(tmp_path: Path) -> None:
                 user.id, after_message_id=sent["message_id"], timeout=60
             )
             assert "BTC/TMN on Wallex" in reply["text"]
-            async with aiohttp.ClientSession() as session, session.post(
-                f"http://127.0.0.1:{port}/telegram/webhook",
-                json={"update_id": 1},
-                headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
-            ) as response:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    f"http://127.0.0.1:{port}/telegram/webhook",
+                    json={"update_id": 1},
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
+                ) as response,
+            ):
                 assert response.status == 403
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -261,8 +269,13 @@ async def test_db_upgrade_on_postgresql(tmp_path: Path) -> None:
     url = await postgres_database_url(tmp_path / "cli-pg", migrated=False)
     for _ in range(2):  # the second run finds nothing to do
         proc = await asyncio.create_subprocess_exec(
-            *SARRAF, "db", "upgrade", cwd=tmp_path, env=env_for(tmp_path, DATABASE_URL=url),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *SARRAF,
+            "db",
+            "upgrade",
+            cwd=tmp_path,
+            env=env_for(tmp_path, DATABASE_URL=url),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(proc.communicate(), 120)
         assert proc.returncode == 0, err.decode()[-2000:]

@@ -83,9 +83,7 @@ async def test_upgrade_from_an_empty_database(kind: str, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_upgrade_from_the_previous_release_keeps_the_data(
-    kind: str, tmp_path: Path
-) -> None:
+async def test_upgrade_from_the_previous_release_keeps_the_data(kind: str, tmp_path: Path) -> None:
     async with empty_database(kind, tmp_path) as url:
         import asyncio
 
@@ -144,7 +142,11 @@ async def test_upgrade_from_the_previous_release_keeps_the_data(
                 assert languages == {5001: "fa", -100123: "tr"}
                 # New code writes next to the old rows.
                 assert await outbox.enqueue(
-                    session, chat_id=5001, user_id=5001, kind="alert", dedupe="alert:1:2",
+                    session,
+                    chat_id=5001,
+                    user_id=5001,
+                    kind="alert",
+                    dedupe="alert:1:2",
                     text="again",
                 )
             # Users from before the release are a broadcast's audience (private chat + user).

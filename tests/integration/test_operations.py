@@ -66,8 +66,15 @@ async def test_webhook_mode_registers_a_secret_and_serves_updates(
         user = bot.user()
         assert "Hello" in await user.ask("/start") or "Sarraf" in await user.ask("/help")
         # Wrong and missing secrets: 403, logged, and nothing handled.
-        update = {"update_id": 999_999, "message": {"message_id": 1, "date": 0,
-                  "chat": {"id": 1001, "type": "private"}, "text": "/help"}}
+        update = {
+            "update_id": 999_999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 1001, "type": "private"},
+                "text": "/help",
+            },
+        }
         url = f"{bot.http.url}{PATH}"
         async with aiohttp.ClientSession() as session:
             for headers in ({HEADER: "wrong"}, {}):

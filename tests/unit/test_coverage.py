@@ -32,7 +32,12 @@ _CELL_CODE = re.compile(r"`([^`]+)`")
 _COMMAND = re.compile(r"(?<![\w/])/([a-z][a-z0-9_]*)\b")
 _PLACEHOLDER = re.compile(r"^[{<:\[].*|.*[}>\]]$")
 #: String literals in a client package that are not endpoints.
-_NOT_ENDPOINTS = {"application/json", "application/x-www-form-urlencoded", "text/html", "text/plain"}
+_NOT_ENDPOINTS = {
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "text/html",
+    "text/plain",
+}
 _PATHLIKE = re.compile(r"^/?[A-Za-z0-9_.@-]+(/[A-Za-z0-9_.@{}<>-]*)+$")
 
 
@@ -72,9 +77,7 @@ def readme_rows() -> dict[str, tuple[Row, ...]]:
                 continue
             endpoint = _CELL_CODE.findall(cells[0])
             assert endpoint, f"{system}: endpoint cell without `code`: {line}"
-            rows.append(
-                Row(system, endpoint[0], tuple(_CELL_CODE.findall(cells[1])), cells[2])
-            )
+            rows.append(Row(system, endpoint[0], tuple(_CELL_CODE.findall(cells[1])), cells[2]))
         found[system] = tuple(rows)
     return found
 
@@ -176,8 +179,7 @@ def test_rows_reach_registered_commands_or_say_why_not(system: str) -> None:
         assert not unknown, f"{system}: {row.endpoint}: no handler for /{sorted(unknown)}"
         if not named:
             assert row.reached.lower().startswith("none") and len(row.reached.split()) >= 4, (
-                f"{system}: {row.endpoint}: reaches no command and says no reason: "
-                f"{row.reached!r}"
+                f"{system}: {row.endpoint}: reaches no command and says no reason: {row.reached!r}"
             )
         if not row.clients:
             assert not named, f"{system}: {row.endpoint}: a command but no client method"

@@ -70,9 +70,14 @@ def test_depth_example_sorted_best_first() -> None:
 def test_trades_example() -> None:
     body = {
         "latestTrades": [
-            {"symbol": "BTCTMN", "quantity": "0.0017700000000000",
-             "price": "852231321.0000000000000000", "sum": "1508449.4381700000000000",
-             "isBuyOrder": False, "timestamp": "2021-06-28T00:02:15Z"}
+            {
+                "symbol": "BTCTMN",
+                "quantity": "0.0017700000000000",
+                "price": "852231321.0000000000000000",
+                "sum": "1508449.4381700000000000",
+                "isBuyOrder": False,
+                "timestamp": "2021-06-28T00:02:15Z",
+            }
         ]
     }
     (m,) = parse.markets(parse.result(reply(MARKETS_EXAMPLE)))
@@ -91,7 +96,9 @@ def test_udf_history_example() -> None:
     (c,) = parse.candles(body)
     assert c.time == datetime.fromtimestamp(1562182200, UTC)
     assert (c.open, c.close, c.volume) == (
-        Decimal("130578000"), Decimal("134000000"), Decimal("8.3238723141"),
+        Decimal("130578000"),
+        Decimal("134000000"),
+        Decimal("8.3238723141"),
     )
     assert parse.candles({"s": "no_data"}) == []
 
