@@ -1,13 +1,14 @@
 """Button presses: claim the one-time token, then run the action it was issued for.
 
-Every press is answered (Telegram shows a spinner until then). A press by someone else,
-a second press, or a press after expiry gets a short sentence and changes nothing.
-Callback data is untrusted: data the bot never issued (any client can send some, with or
-without our prefix) gets the same "expired or not yours" answer and nothing else.
+Every press is answered (Telegram shows a spinner until then). Callback data is
+untrusted: data the bot never issued (any client can send some, with or without our
+prefix), a button issued to someone else, one already used and one past its expiry all
+get the same "expired or not yours" answer and change nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from handlers.lang import lang_for
 
 Action = Callable[[Update, BotContext, Press], Awaitable[None]]
 ACTIONS: dict[str, Action] = {}
+log = logging.getLogger(__name__)
 
 
 def action(name: str) -> Callable[[Action], Action]:
@@ -32,12 +34,11 @@ def action(name: str) -> Callable[[Action], Action]:
 
 
 def refusal_text(lang: Lang, refusal: Refusal) -> str:
-    return {
-        Refusal.UNKNOWN: lang("This button has expired or is not yours."),
-        Refusal.NOT_YOURS: lang("This button belongs to someone else."),
-        Refusal.EXPIRED: lang("This button has expired. Send the command again."),
-        Refusal.USED: lang("This was already answered."),
-    }[refusal]
+    """One sentence for every refused press, whatever the reason (never issued, someone
+    else's, used, expired): the presser learns nothing about a button that is not theirs
+    to press, and the reason stays in the log."""
+    del refusal
+    return lang("This button has expired or is not yours.")
 
 
 async def on_press(update: Update, context: BotContext) -> None:
@@ -46,6 +47,7 @@ async def on_press(update: Update, context: BotContext) -> None:
         return
     result = await context.services.buttons.press(query.data, query.from_user.id)
     if isinstance(result, Refusal):
+        log.info("button press refused (%s) for user %s", result.value, query.from_user.id)
         lang = await lang_for(update, context)
         await query.answer(refusal_text(lang, result), show_alert=True)
         return

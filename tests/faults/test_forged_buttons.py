@@ -13,9 +13,9 @@ from bot.buttons import PREFIX
 from tests.integration.conftest import RunningBot
 
 UNKNOWN = "This button has expired or is not yours."
-NOT_YOURS = "This button belongs to someone else."
-EXPIRED = "This button has expired. Send the command again."
-USED = "This was already answered."
+NOT_YOURS = UNKNOWN  # one sentence for every refusal
+EXPIRED = UNKNOWN
+USED = UNKNOWN
 
 FORGED_DATA = [
     PREFIX,  # the prefix only

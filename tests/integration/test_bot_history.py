@@ -163,13 +163,13 @@ async def test_trades_page_both_ways_and_export_csv_row_by_row(
     assert "4,012,356.67" not in second["text"]
     assert buttons(second) == ["◀ Previous", "📄 Export CSV"]
     # The pressed button is spent; so is its neighbour of the same page.
-    assert "already answered" in await press_data(user, first, button_data(first, "Next"))
-    assert "already answered" in await press_data(user, first, button_data(first, "Export"))
+    assert "expired or is not yours" in await press_data(user, first, button_data(first, "Next"))
+    assert "expired or is not yours" in await press_data(user, first, button_data(first, "Export"))
 
     # Another user cannot page through it, nor export it.
     bot.user(2002, name="Mallory")
-    assert "belongs to someone else" in await press(user, second, "Previous", by=2002)
-    assert "belongs to someone else" in await press(user, second, "Export", by=2002)
+    assert "expired or is not yours" in await press(user, second, "Previous", by=2002)
+    assert "expired or is not yours" in await press(user, second, "Export", by=2002)
     assert message(user, first["message_id"])["text"] == second["text"]
     assert documents_after(user, first["message_id"]) == []
 

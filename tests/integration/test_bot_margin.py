@@ -145,7 +145,7 @@ async def test_confirm_twice_sends_once_and_cancel_sends_nothing(bot: RunningBot
     bot.user(1002, name="Mallory")
     message = await summary(user, "/margin transfer USDT 5 to margin")
     answer = await press(user, message, 1, by=1002)
-    assert "belongs to someone else" in answer
+    assert "expired or is not yours" in answer
     assert len(calls(bot, "POST", "/api/v3/margin/transfer")) == 1
 
 
@@ -221,12 +221,12 @@ async def test_activity_pages_with_one_time_buttons(bot: RunningBot) -> None:
 
     # ◀ Newer pressed twice at once: one press shows page 1, the other is refused.
     answers = await asyncio.gather(press(user, first, 1), press(user, first, 1))
-    assert sum("already answered" in a for a in answers) == 1
+    assert sum("expired or is not yours" in a for a in answers) == 1
     assert "page 1 of 2" in shown(user, first)
     assert len(calls(bot, "GET", "/api/v3/wallets/activity")) == 3
     bot.user(1003, name="Mallory")
     answer = await press(user, first, 1, by=1003)
-    assert "belongs to someone else" in answer
+    assert "expired or is not yours" in answer
 
     elsewhere = await user.ask("/activity wex")
     assert "WEX's API offers no wallet activity" in elsewhere

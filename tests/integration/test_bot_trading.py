@@ -162,7 +162,7 @@ async def test_confirm_pressed_fifty_times_at_once_sends_one_order(bot: RunningB
     assert len(venue.orders()) == 1
     answers = [a for a in emu.callback_answers if a.get("callback_query_id") in set(queries)]
     assert len(answers) == 50  # every press answered
-    assert sum("already answered" in str(a.get("text")) for a in answers) == 49
+    assert sum("expired or is not yours" in str(a.get("text")) for a in answers) == 49
 
 
 async def _press_raw(user: ChatUser, message: dict[str, Any]) -> str:
@@ -174,7 +174,7 @@ async def test_a_button_works_only_for_its_user(bot: RunningBot) -> None:
     bot.user(2002, name="Mallory")
     shown = await summary(user, f"/buy wex btc_usd 0.001 {below(venue)}")
     answer = await press(user, shown, 1, by=2002)
-    assert "belongs to someone else" in answer
+    assert "expired or is not yours" in answer
     assert venue.placed() == []
     assert "Order placed" in await press(user, shown, 1)
     assert len(venue.placed()) == 1
