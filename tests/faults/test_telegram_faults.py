@@ -115,3 +115,63 @@ async def test_a_message_deleted_before_the_bot_edits_it(bot: RunningBot) -> Non
     texts = [str(m.get("text")) for m in emu.transcript(user.chat_id) if m.get("from_bot")]
     assert not any("Traceback" in t for t in texts)
     assert "/price" in await user.ask("/help")
+
+
+async def test_429_with_retry_after_is_waited_out_and_nothing_is_lost_or_reordered(
+    bot: RunningBot,
+) -> None:
+    """The emulator answers the next sends with 429 and ``retry_after``: the bot waits at
+    least that long before sending to the chat again, every alert arrives once, and a
+    chat's alerts arrive in the order they were queued."""
+    user = bot.user()
+    emu = bot.stack.telegram
+    for _ in range(3):  # three alerts in one chat, all crossed by one tick
+        await set_alert(bot, 1001, 1001)
+    sends: list[float] = []  # accepted sends to the chat
+    refused: list[float] = []  # the 429s served
+    clock = asyncio.get_running_loop().time
+    emu.on_request(
+        lambda r: sends.append(clock())
+        if r.method == "sendMessage" and str(r.params.get("chat_id")) == "1001"
+        else None
+    )
+    take = emu.faults.take
+
+    def timed_take(method: str, chat_id: object) -> Any:
+        fault = take(method, chat_id)
+        if fault is not None and not isinstance(fault, str):
+            refused.append(clock())
+        return fault
+
+    emu.faults.take = timed_take  # type: ignore[method-assign]
+    emu.faults.fail("sendMessage", "429", times=2, retry_after=2)
+    await fire(bot)
+    last = emu.transcript(user.chat_id)[-1]["message_id"]
+    for _ in range(3):
+        got = await emu.wait_for_message(
+            user.chat_id, predicate=fired, after_message_id=last, timeout=30
+        )
+        last = got["message_id"]
+    assert [k for _, k in emu.faults.injected] == ["429", "429"]
+    # After each 429 the next try waited retry_after (2 s), give or take the clock's grain.
+    assert refused[1] - refused[0] >= 1.9
+    assert sends and sends[0] - refused[1] >= 1.9
+    delivered = [m for m in emu.transcript(user.chat_id) if fired(m)]
+    assert len(delivered) == 3  # once each
+    async with services_of(bot.app).db.session() as session:
+        from sqlalchemy import select
+
+        from storage.models import OutboxMessage
+
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == user.chat_id, OutboxMessage.kind == "alert")
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    # In the order queued (the outbox's ids): each row's alert, in turn.
+    def alert_no(text: str) -> str:
+        return text.rsplit("Alert #", 1)[1].split()[0]
+
+    assert [alert_no(r.text) for r in rows] == [alert_no(m["text"]) for m in delivered]
