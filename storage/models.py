@@ -446,3 +446,22 @@ class Feed(Base):
     last_post_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     posts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationState(Base):
+    """A chat's conversation step or chat data, shared by every replica (``bot/persistence.py``).
+
+    ``scope`` is ``conversation:<name>`` or ``chat_data``; ``key`` the conversation key
+    (``"chat:user"``) or the chat id. The payload is always sealed by the vault (it can
+    hold half-typed API keys), bound to ``owner`` (the chat) and the scope.
+    """
+
+    __tablename__ = "conversation_states"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[str] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
