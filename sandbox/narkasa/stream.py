@@ -37,7 +37,9 @@ Test hooks: ``push(symbol)`` sends every subscription of that symbol its current
 payload now; ``drop_connections()`` closes every socket from the server side;
 ``silent = True`` keeps sockets open but sends no market data (answers to requests
 still go out); ``subscriptions()`` is each open connection's set of (type, symbol);
-``send_raw(text)`` writes a frame as is; ``received`` keeps every frame a client sent.
+``send_raw(text)`` writes a frame as is; ``received`` keeps every frame a client sent;
+``break_mid_message(symbol)`` sends each subscriber the first half of a real payload of
+``symbol`` and closes the socket without a close frame (a server dying mid-write).
 """
 
 from __future__ import annotations
@@ -173,6 +175,25 @@ class StreamHub:
         for conn in dropped:
             async with conn.lock:
                 await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"dropped")
+
+    async def break_mid_message(self, symbol: str) -> int:
+        """Half a frame of ``symbol``'s current payload, then the connection is cut
+        (no close handshake); how many connections were cut."""
+        cut, self.connections = self.connections, []
+        for conn in cut:
+            async with conn.lock:
+                for sub, last in list(conn.subscriptions.items()):
+                    if sub.symbol in (symbol, None):
+                        _, payloads = self.feed.stream_update(sub, last, True, symbol)
+                        for payload in payloads[:1]:
+                            text = dumps(payload)
+                            with contextlib.suppress(ConnectionError, RuntimeError):
+                                await conn.ws.send_str(text[: len(text) // 2])
+                        break
+                transport = conn.ws._req.transport if conn.ws._req is not None else None
+                if transport is not None:
+                    transport.abort()
+        return len(cut)
 
     async def send_raw(self, text: str) -> None:
         for conn in list(self.connections):
