@@ -43,6 +43,8 @@ from bot.metrics import HealthCollector, Metrics
 from bot.money import build_money
 from bot.notifier import Notifier
 from bot.operations import Operations
+from bot.persistence import DatabasePersistence, SharedApplication
+from bot.persistence import register as register_persistence
 from bot.prices import LastPrices
 from bot.rates import RatesService
 from bot.streams import StreamSupervisor
@@ -165,10 +167,13 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         .context_types(ContextTypes(context=BotContext))
         .rate_limiter(AIORateLimiter(max_retries=5))
         .concurrent_updates(PerChatUpdates())  # chats in parallel, each chat in order
+        .persistence(DatabasePersistence(services.db, services.accounts.vault))
+        .application_class(SharedApplication)  # conversations shared by replicas (issue 9)
         .build()
     )
     attach(app, services)
     handlers.register(app)
+    register_persistence(app)
     services.notifier = Notifier(
         services.db, app.bot, services.buttons, on_blocked=services.alerts.pause_chat
     )

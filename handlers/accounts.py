@@ -28,7 +28,7 @@ from telegram.ext import (
 
 from bot.buttons import Press
 from bot.context import BotContext
-from exchanges.credentials import Secret
+from bot.persistence import HeldSecret, SharedConversationHandler
 from exchanges.errors import AuthenticationError, ExchangeError
 from handlers import margin, payments, texts
 from handlers.args import UsageError, clean_args
@@ -152,7 +152,7 @@ async def connect_value(update: Update, context: BotContext) -> int:
             ),
         )
         return ASKING
-    state["values"][field.name] = Secret(text.strip())
+    state["values"][field.name] = HeldSecret(text.strip())  # persisted sealed
     del text
     if len(state["values"]) < len(fields):
         await _ask(update, context, state)
@@ -359,7 +359,7 @@ async def profile(update: Update, context: BotContext) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    conversation = ConversationHandler(
+    conversation = SharedConversationHandler(  # its steps live in the database (replicas)
         entry_points=[CommandHandler("connect", connect_start)],
         states={
             ASKING: [
@@ -373,6 +373,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         # /connect while connecting starts over (else it fell through to "unknown command").
         allow_reentry=True,
         name="connect",
+        persistent=True,
         per_chat=True,
         per_user=True,
     )
