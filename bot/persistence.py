@@ -41,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -330,7 +331,17 @@ async def _time_out(
     context: Any,
     key: ConversationKey,
 ) -> None:
-    """A conversation found past its timeout (its replica's timer is gone): end it now."""
+    """A conversation found past its timeout (its replica's timer is gone): end it now.
+
+    The message was meant for the conversation and may carry a secret (/connect), so it
+    is deleted as the conversation itself would have.
+    """
+    message = update.effective_message
+    if message is not None:
+        try:
+            await message.delete()
+        except TelegramError:
+            log.warning("could not delete a message sent to a timed-out conversation")
     for candidate in handler.states.get(ConversationHandler.TIMEOUT, []):
         check = candidate.check_update(update)
         if check is not None and check is not False:

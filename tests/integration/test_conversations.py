@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import update
 
 from bot.handled import HandledUpdates
-from bot.persistence import SharedApplication
+from bot.persistence import SharedApplication, SharedConversationHandler
 from sandbox import wex
 from sandbox.balancer import RoundRobin
 from sandbox.runner import SandboxStack
@@ -155,10 +155,54 @@ async def test_a_conversation_past_its_timeout_ends_after_a_restart(
             await session.execute(
                 update(ConversationState).values(updated_at=utcnow() - timedelta(minutes=6))
             )
-        reply = await bot.user().ask(wex.DEMO_SECRET, timeout=20)
+        reply = await _answer(stack.telegram, wex.DEMO_SECRET, "timed out")
         assert "timed out and nothing was stored" in reply
-        assert "is connected" not in reply
+        for m in stack.telegram.transcript(1001):
+            assert "is connected" not in str(m.get("text"))
+            if not m.get("from_bot") and m.get("text") == wex.DEMO_SECRET:
+                assert m["deleted"], m
         assert "No account connected yet" in await bot.user().ask("/accounts")
         async with bot.app.bot_data["sarraf.services"].db.session() as session:
+            left = (await session.execute(ConversationState.__table__.select())).all()
+        assert left == []
+
+
+def _timer(bot: RunningBot) -> Any:
+    """The /connect timeout job this replica holds for user 1001, if any."""
+    for group in bot.app.handlers.values():
+        for handler in group:
+            if isinstance(handler, SharedConversationHandler):
+                return handler.timeout_jobs.get((1001, 1001))
+    return None
+
+
+async def test_a_replicas_stale_timer_stands_down_and_a_due_one_fires(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    async with two_replicas(stack, tmp_path / "bot.db") as (first, second, _):
+        flushed = [_flushed(first), _flushed(second)]
+        emu = stack.telegram
+        emu.add_user(user_id=1001, first_name="Ali", language_code="en")
+        await _say(first, flushed, 1001, "/connect wex")
+        await _say(first, flushed, 1001, wex.DEMO_KEY)
+        timers = [(bot, _timer(bot)) for bot in (first, second)]
+        assert all(job is not None for _, job in timers), "each replica served one step"
+        # The timer of the replica that served /connect is older than the last step,
+        # which the other replica wrote: when it fires, it must stay silent.
+        (old_bot, old_job), (new_bot, new_job) = sorted(
+            timers, key=lambda t: t[1].next_t.timestamp()
+        )
+        await old_job.run(old_bot.app)
+        texts = [str(m.get("text")) for m in emu.transcript(1001)]
+        assert not any("timed out" in t for t in texts), texts
+        # Once the last step is older than the timeout, the due timer does fire.
+        async with new_bot.app.bot_data["sarraf.services"].db.session() as session:
+            await session.execute(
+                update(ConversationState).values(updated_at=utcnow() - timedelta(minutes=6))
+            )
+        await new_job.run(new_bot.app)
+        texts = [str(m.get("text")) for m in emu.transcript(1001)]
+        assert sum("timed out and nothing was stored" in t for t in texts) == 1, texts
+        async with new_bot.app.bot_data["sarraf.services"].db.session() as session:
             left = (await session.execute(ConversationState.__table__.select())).all()
         assert left == []
