@@ -9,8 +9,8 @@ serves them), the bot is a real subprocess on a SQLite database on disk. The mar
 stands still except when the soak moves it: each cycle raises BTC a little and pushes
 the Wallex stream, so a ladder of ``above`` alerts becomes due one after another, some
 while the bot is down, starting or in the middle of firing. Some cycles send ``/buy``
-on Narkasa and press Confirm just before the kill. A kill lands at a random moment: while
-the process starts, while it answers, or right after a Confirm.
+on Narkasa, WEX and ALP.COM in turn and press Confirm just before the kill. A kill lands
+at a random moment: while the process starts, while it answers, or right after a Confirm.
 
 Checked at the end, after one last clean run:
 
@@ -60,6 +60,12 @@ ALERTS_PER_USER = 6
 TRADER = 7001
 ORDER_BASE = Decimal("0.0010")
 ORDER_STEP = Decimal("0.0001")
+# Where the trader's orders go, in turn: (exchange, symbol as typed, base, quote).
+VENUES = (
+    ("narkasa", "BTC/USDT", "BTC", "USDT"),
+    ("wex", "btc_usd", "BTC", "USD"),
+    ("alp", "BTC_USDT", "BTC", "USDT"),
+)
 # Seconds from Telegram accepting a message to its "sent" commit (usually milliseconds).
 RECORD_WINDOW = 1.0
 DONE = re.compile(r"Alert #(\d+) is done\.")
@@ -102,6 +108,7 @@ class Report:
     orders_pressed: int = 0
     order_states: Counter[str] = field(default_factory=Counter)
     orders_at_sandbox: int = 0
+    orders_per_venue: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -119,7 +126,8 @@ class Report:
             "delivered though not due",
             f"orders: {self.orders_proposed} proposed, {self.orders_pressed} Confirm presses, "
             f"states {dict(sorted(self.order_states.items()))}, "
-            f"{self.orders_at_sandbox} at the sandbox",
+            f"{self.orders_at_sandbox} at the sandboxes "
+            f"({', '.join(f'{k} {n}' for k, n in sorted(self.orders_per_venue.items()))})",
             "result: " + ("OK" if not self.problems else f"{len(self.problems)} problem(s)"),
             *(f"  - {p}" for p in self.problems),
         ]
@@ -244,29 +252,42 @@ class Soak:
             self.report.alerts[int(found.group(1))] = (user, level)
 
     async def connect_trader(self) -> None:
-        values = demo_credentials()["narkasa"]
-        await self.emu.send_text(TRADER, "/connect narkasa", chat_id=TRADER)
-        for value in values:
-            await self.emu.wait_for_message(
-                TRADER, predicate=lambda m: "Send your" in str(m.get("text")), timeout=60
+        """The trader connects every venue of ``VENUES``, each through ``/connect``."""
+        for exchange, *_ in VENUES:
+            sent = await self.emu.send_text(TRADER, f"/connect {exchange}", chat_id=TRADER)
+            last = sent["message_id"]
+            for value in demo_credentials()[exchange]:
+                asked = await self.emu.wait_for_message(
+                    TRADER,
+                    after_message_id=last,
+                    predicate=lambda m: "Send your" in str(m.get("text")),
+                    timeout=60,
+                )
+                typed = await self.emu.send_text(TRADER, value, chat_id=TRADER)
+                last = max(asked["message_id"], typed["message_id"])
+            done = await self.emu.wait_for_message(
+                TRADER,
+                after_message_id=last,
+                predicate=lambda m: "is connected" in str(m.get("text")),
+                timeout=60,
             )
-            await self.emu.send_text(TRADER, value, chat_id=TRADER)
-        done = await self.emu.wait_for_message(
-            TRADER, predicate=lambda m: "is connected" in str(m.get("text")), timeout=60
-        )
-        assert "is connected" in str(done.get("text"))
+            assert "is connected" in str(done.get("text"))
 
-    def order_price(self) -> Decimal:
-        narkasa: Any = self.stack.servers["narkasa"]
-        last = Decimal(str(narkasa.engine.last("BTC", "USDT")))
-        return (last * Decimal("0.97")).quantize(Decimal("0.01"))
+    def order_price(self, exchange: str, base: str, quote: str) -> Decimal:
+        """A buy under the market (so the order rests), in the market's own places."""
+        engine: Any = self.stack.servers[exchange].engine  # type: ignore[attr-defined]
+        last = Decimal(str(engine.last(base, quote)))
+        step = Decimal(1).scaleb(-int(engine.price_decimals(base, quote)))
+        return (last * Decimal("0.97")).quantize(step)
 
     async def order_then_kill(self) -> None:
         """Propose a buy, press Confirm, and kill soon after (often mid-order)."""
+        exchange, symbol, base, quote = VENUES[len(self.amounts) % len(VENUES)]
         amount = ORDER_BASE + ORDER_STEP * len(self.amounts)
         self.amounts.append(amount)
+        price = self.order_price(exchange, base, quote)
         sent = await self.emu.send_text(
-            TRADER, f"/buy narkasa BTC/USDT {amount} {self.order_price()}", chat_id=TRADER
+            TRADER, f"/buy {exchange} {symbol} {amount} {price}", chat_id=TRADER
         )
         self.report.orders_proposed += 1
         shown = await self.emu.wait_for_message(
@@ -275,9 +296,9 @@ class Soak:
             predicate=is_order_summary,
             timeout=30,
         )
-        narkasa: Any = self.stack.servers["narkasa"]
+        venue: Any = self.stack.servers[exchange]
         accepted = asyncio.Event()
-        narkasa.engine.listeners.append(lambda _: accepted.set())
+        venue.engine.listeners.append(lambda _: accepted.set())
         if shown.get("reply_markup"):  # (a refusal comes without buttons)
             await self.emu.press_button(TRADER, TRADER, shown["message_id"], 1)  # Confirm
             self.report.orders_pressed += 1
@@ -413,11 +434,12 @@ class Soak:
 
     def check_orders(self) -> None:
         report = self.report
-        narkasa: Any = self.stack.servers["narkasa"]
-        engine = narkasa.engine
-        placed: Counter[Decimal] = Counter(
-            o.amount for account in list(engine._books) for o in engine.orders(account)
-        )
+        placed: Counter[Decimal] = Counter()
+        for exchange, *_ in VENUES:  # amounts are unique over all venues
+            engine: Any = self.stack.servers[exchange].engine  # type: ignore[attr-defined]
+            mine = [o.amount for account in list(engine._books) for o in engine.orders(account)]
+            placed.update(mine)
+            self.report.orders_per_venue[exchange] += sum(1 for a in mine if a in self.amounts)
         report.orders_at_sandbox = sum(placed[a] for a in self.amounts)
         orders = "SELECT state, payload FROM confirmations WHERE kind = 'order'"
         for state, payload in self.rows(orders):
