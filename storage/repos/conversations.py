@@ -26,7 +26,12 @@ async def all_of(session: AsyncSession, scope: str) -> list[ConversationState]:
 
 
 async def put(
-    session: AsyncSession, scope: str, key: str, owner: int, sealed: Sealed, at: datetime | None = None
+    session: AsyncSession,
+    scope: str,
+    key: str,
+    owner: int,
+    sealed: Sealed,
+    at: datetime | None = None,
 ) -> None:
     await drop(session, scope, key)
     session.add(
