@@ -220,6 +220,7 @@ class StreamSupervisor:
                 await self._pause(3600, ex.changed)
                 continue
             stream = self.streams[name]()
+            idle = False
             ex.health.state = "connecting"
             try:
                 await stream.connect()
@@ -236,6 +237,9 @@ class StreamSupervisor:
                     await self.on_gap(name, blind_since, now)
                 blind_since = None
                 await self._serve(ex, stream, subscribed)
+                # Closed because nothing is wanted any more: not a drop, so no reconnect to
+                # count and no gap to replay when something is wanted again.
+                idle = not ex.wanted
             except (ExchangeError, OSError) as exc:
                 ex.health.last_error = f"{type(exc).__name__}: {exc}"
                 log.info("%s stream: %s", name, ex.health.last_error)
@@ -244,6 +248,9 @@ class StreamSupervisor:
                     await stream.close()
             if self._stopping.is_set():
                 break
+            if idle:
+                attempt = 0
+                continue
             if blind_since is None:
                 blind_since = ex.health.last_event_at or self.clock()
             ex.health.state = "down"

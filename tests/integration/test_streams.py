@@ -174,3 +174,19 @@ async def test_a_price_source_is_polled_adaptively_and_backs_off_when_it_fails()
         await supervisor.wait_for(lambda: not supervisor.health()["rates"]["polling"])
     finally:
         await supervisor.stop()
+
+
+async def test_a_stream_closed_because_nothing_is_wanted_is_no_drop(setup) -> None:  # type: ignore[no-untyped-def]
+    """Dropping the last market closes the stream on purpose: no reconnect is counted and,
+    when a market is wanted again, no gap is replayed (nothing was being watched)."""
+    stack, supervisor, collector = setup
+    supervisor.want({("wallex", "BTCTMN")})
+    await supervisor.wait_for(lambda: supervisor.health()["wallex"]["state"] == "live", 15)
+    supervisor.want(set())
+    await supervisor.wait_for(lambda: supervisor.health()["wallex"]["state"] == "idle", 15)
+    supervisor.want({("wallex", "BTCTMN")})
+    await supervisor.wait_for(lambda: supervisor.health()["wallex"]["state"] == "live", 15)
+    await stack.servers["wallex"].push("BTCTMN")
+    assert (await collector.next(exchange="wallex", source="stream")).symbol == "BTCTMN"
+    assert supervisor.health()["wallex"]["reconnects"] == 0
+    assert collector.gaps.empty()
