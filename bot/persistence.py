@@ -20,8 +20,9 @@ Choices, and why:
 - **Everything sealed.** ``chat_data`` of /connect holds half-typed API keys
   (``exchanges.credentials.Secret``). Every payload, states included, is JSON sealed
   by the vault (AES-GCM, a fresh data key per row) bound to the chat and the scope;
-  ``Secret`` values (``HeldSecret``, which PTB can copy) survive as ``{"$secret": …}`` inside the sealed JSON only. Values
-  that are not JSON are not stored (logged by type, never by value).
+  ``Secret`` values (``HeldSecret``, which PTB can copy) survive as ``{"$secret": …}``
+  inside the sealed JSON only. Values that are not JSON are not stored (logged by type,
+  never by value). An update that read empty chat data and left it empty writes nothing.
 - **Timeouts still hold.** ``updated_at`` is the last step. A conversation older than
   its ``conversation_timeout`` is ended on read (its TIMEOUT handlers run for that
   update, the rows go), which covers a replica that restarted and lost its timeout
@@ -137,6 +138,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         )
         self.db = db
         self.vault = vault
+        self._read_empty: set[int] = set()  # chats whose chat_data this update read empty
 
     # sealing -------------------------------------------------------------------------
 
@@ -196,10 +198,17 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
         fresh = await self._read_chat_data(chat_id)
+        if fresh:
+            self._read_empty.discard(chat_id)
+        else:
+            self._read_empty.add(chat_id)
         chat_data.clear()
         chat_data.update(fresh)
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
+        if not data and chat_id in self._read_empty:
+            return  # read empty, still empty: most updates write nothing
+        self._read_empty.discard(chat_id)
         async with self.db.session() as session:
             if not data:
                 await repo.drop(session, CHAT_DATA, str(chat_id))
