@@ -31,7 +31,7 @@ from bot.context import BotContext
 from bot.persistence import HeldSecret, SharedConversationHandler
 from exchanges.errors import AuthenticationError, ExchangeError
 from handlers import margin, payments, texts
-from handlers.args import UsageError, clean_args
+from handlers.args import CANNOT_CONNECT, UsageError, clean_args, exchange_arg
 from handlers.callbacks import action
 from handlers.errors import sentence
 from handlers.guards import private_only
@@ -49,18 +49,7 @@ _SECRET_LIKE = re.compile(r"^\s*(?!/)(?!.*://)(?=\S*\d)(?=\S*[A-Za-z])[A-Za-z0-9
 
 
 def _exchange_arg(command: str, args: list[str], context: BotContext) -> str:
-    names = context.services.accounts.exchanges
-    if not args:
-        raise UsageError(command, "Which exchange? One of: {names}.", names=", ".join(names))
-    name = args[0].lower()
-    if name not in names:
-        raise UsageError(
-            command,
-            "I can't connect “{name}”. I can connect: {names}.",
-            name=args[0],
-            names=", ".join(names),
-        )
-    return name
+    return exchange_arg(command, args, context.services.accounts.exchanges, CANNOT_CONNECT)
 
 
 async def connect_start(update: Update, context: BotContext) -> int:

@@ -8,13 +8,22 @@ the reply can show the right form.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+
+from handlers.commands import N_
 
 _DIGITS = str.maketrans(
     "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫٬",
     "01234567890123456789.,",
 )
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[+-]?\.\d+$")
+
+
+# What a command says about an exchange it can't use; the command picks its verb.
+UNKNOWN_EXCHANGE = N_("I don't know the exchange “{name}”. I know: {names}.")
+CANNOT_CONNECT = N_("I can't connect “{name}”. I can connect: {names}.")
+CANNOT_TRADE = N_("I can't trade on “{name}”. I can trade on: {names}.")
 
 
 class UsageError(Exception):
@@ -44,3 +53,20 @@ def parse_decimal(text: str) -> Decimal | None:
         return Decimal(candidate.replace(",", ""))
     except InvalidOperation:
         return None
+
+
+def exchange_arg(
+    command: str, args: list[str], names: Sequence[str], unknown: str = UNKNOWN_EXCHANGE
+) -> str:
+    """The EXCHANGE first argument of a command, lower-cased and one of ``names``.
+
+    One helper for every command that starts with an exchange, so the missing and
+    the unknown cases read the same everywhere; ``unknown`` is one of the messages
+    above, marked for translation where it is written.
+    """
+    if not args:
+        raise UsageError(command, "Which exchange? One of: {names}.", names=", ".join(names))
+    name = args[0].lower()
+    if name not in names:
+        raise UsageError(command, unknown, name=args[0], names=", ".join(names))
+    return name

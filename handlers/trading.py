@@ -29,7 +29,7 @@ from bot.trading import MAX_CANCELS
 from exchanges.errors import OrderNotFound
 from exchanges.models import Order, Side
 from handlers import trading_texts as tt
-from handlers.args import UsageError, clean_args, parse_decimal
+from handlers.args import CANNOT_TRADE, UsageError, clean_args, exchange_arg, parse_decimal
 from handlers.callbacks import action
 from handlers.confirm import executes, keyboard
 from handlers.guards import private_only
@@ -45,20 +45,9 @@ FAST_WORD = "fast"
 
 
 def _exchange(command: str, args: list[str], context: BotContext) -> str:
-    names = [
-        n for n in context.services.accounts.exchanges if context.services.market.is_exchange(n)
-    ]
-    if not args:
-        raise UsageError(command, "Which exchange? One of: {names}.", names=", ".join(names))
-    name = args[0].lower()
-    if not context.services.market.is_exchange(name) or name not in names:
-        raise UsageError(
-            command,
-            "I can't trade on “{name}”. I can trade on: {names}.",
-            name=args[0],
-            names=", ".join(names),
-        )
-    return name
+    market = context.services.market
+    names = [n for n in context.services.accounts.exchanges if market.is_exchange(n)]
+    return exchange_arg(command, args, names, CANNOT_TRADE)
 
 
 def _number(command: str, text: str, what: str) -> Decimal:

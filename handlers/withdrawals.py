@@ -40,6 +40,7 @@ from exchanges.credentials import Secret
 from exchanges.errors import ExchangeError
 from handlers import money_texts as mt
 from handlers.args import UsageError, clean_args, parse_decimal
+from handlers.args import exchange_arg as args_exchange
 from handlers.callbacks import action
 from handlers.confirm import executes, keyboard
 from handlers.errors import sentence
@@ -81,18 +82,7 @@ def answers_money_errors(handler: Handler) -> Handler:
 
 
 def exchange_arg(command: str, args: list[str], context: BotContext) -> str:
-    names = context.services.accounts.exchanges
-    if not args:
-        raise UsageError(command, "Which exchange? One of: {names}.", names=", ".join(names))
-    name = args[0].lower()
-    if name not in names:
-        raise UsageError(
-            command,
-            "I don't know the exchange “{name}”. I know: {names}.",
-            name=args[0],
-            names=", ".join(names),
-        )
-    return name
+    return args_exchange(command, args, context.services.accounts.exchanges)
 
 
 def amount_arg(command: str, text: str) -> Any:
