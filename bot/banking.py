@@ -140,16 +140,8 @@ class BankService:
 
     async def interrupted(self, user_id: int) -> list[datetime]:
         """Settle the caller's bank changes a crash cut off; when each was confirmed."""
-        now = self.confirmations.clock()
-        settled = []
-        for act in await self.confirmations.unfinished(KINDS):
-            if act.user_id != user_id or act.confirmed_at is None:
-                continue
-            if now - act.confirmed_at < STALE_AFTER:
-                continue  # perhaps still on its way
-            if await self.confirmations.mark_failed(act.id, "interrupted; outcome unknown"):
-                settled.append(act.confirmed_at)
-        return settled
+        settled = await self.confirmations.settle_interrupted(user_id, KINDS, STALE_AFTER)
+        return [act.confirmed_at for act in settled if act.confirmed_at is not None]
 
     @staticmethod
     def check(text: str) -> CardNumber | Iban:

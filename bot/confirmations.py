@@ -279,6 +279,23 @@ class ConfirmationStore:
         async with self.db.session() as session:
             return await repo.expire(session, self.clock())
 
+    async def settle_interrupted(
+        self, user_id: int, kinds: Collection[str], stale_after: timedelta
+    ) -> list[Action]:
+        """Fail the user's rows of ``kinds`` confirmed over ``stale_after`` ago and never
+        finished — a crash (or a lost answer) cut them off, so the outcome is unknown and
+        they are never resent. Returns the rows this call settled, as they were before."""
+        now = self.clock()
+        settled = []
+        for act in await self.unfinished(kinds):
+            if act.user_id != user_id or act.confirmed_at is None:
+                continue
+            if now - act.confirmed_at < stale_after:
+                continue  # perhaps still on its way
+            if await self.mark_failed(act.id, "interrupted; outcome unknown"):
+                settled.append(act)
+        return settled
+
     async def unfinished(self, kinds: Collection[str] | None = None) -> list[Action]:
         """Rows a crash left between Confirm and their recorded outcome (recovery scan)."""
         async with self.db.session() as session:

@@ -129,16 +129,12 @@ class MarginService:
     async def interrupted(self, user_id: int) -> list[tuple[datetime, bool]]:
         """Settle the caller's margin requests a crash (or a lost answer) left
         unfinished: (when each was confirmed, whether it may have been sent)."""
-        now = self.confirmations.clock()
-        settled = []
-        for act in await self.confirmations.unfinished(KINDS):
-            if act.user_id != user_id or act.confirmed_at is None:
-                continue
-            if now - act.confirmed_at < STALE_AFTER:
-                continue  # perhaps still on its way
-            if await self.confirmations.mark_failed(act.id, "interrupted; outcome unknown"):
-                settled.append((act.confirmed_at, act.state is State.SENT))
-        return settled
+        settled = await self.confirmations.settle_interrupted(user_id, KINDS, STALE_AFTER)
+        return [
+            (act.confirmed_at, act.state is State.SENT)
+            for act in settled
+            if act.confirmed_at is not None
+        ]
 
     async def overview(self, user_id: int) -> MarginOverview:
         async with self.accounts.session(user_id, EXCHANGE) as client:
