@@ -24,9 +24,8 @@ from typing import Any, Protocol
 
 from bot.accounts import AccountService
 from bot.errors import BotError, UnknownExchange
+from bot.paging import Paged
 from exchanges.alp.wallets import WalletMovement
-
-PAGE_SIZE = 10
 
 
 class ActivityNotOffered(BotError):
@@ -73,30 +72,9 @@ class ActivityState:
 
 
 @dataclass(frozen=True, slots=True)
-class ActivityPage:
+class ActivityPage(Paged[WalletMovement]):
     state: ActivityState
     rows: tuple[WalletMovement, ...]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-len(self.rows) // PAGE_SIZE))
-
-    @property
-    def page(self) -> int:
-        return min(max(self.state.page, 0), self.pages - 1)
-
-    @property
-    def shown(self) -> tuple[WalletMovement, ...]:
-        start = self.page * PAGE_SIZE
-        return self.rows[start : start + PAGE_SIZE]
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages - 1
 
 
 def anchored(rows: Sequence[WalletMovement], anchor: str | None) -> tuple[WalletMovement, ...]:

@@ -46,6 +46,7 @@ from typing import Literal, Protocol, runtime_checkable
 from bot.accounts import AccountService, NotConnected
 from bot.errors import BotError, UnknownExchange
 from bot.market import MarketService
+from bot.paging import Paged
 from exchanges.accounts import AccountClient
 from exchanges.errors import ExchangeError, NotSupported
 from exchanges.models import Deposit, Fill, Market, Side, TransferStatus, Withdrawal
@@ -53,7 +54,6 @@ from storage.db import Database
 from storage.repos import wallexpay_ledger
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = 10
 FETCH_LIMIT = 200
 """The most rows one list fetches (and one CSV holds): the latest, newest first."""
 WALLEXPAY = "wallexpay"
@@ -197,33 +197,12 @@ class PageState:
 
 
 @dataclass(frozen=True, slots=True)
-class History:
+class History(Paged[Row]):
     """The rows of one list, newest first, and the page being shown."""
 
     state: PageState
     market: Market | None  # the market named in /history EXCHANGE SYMBOL
     rows: tuple[Row, ...]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-len(self.rows) // PAGE_SIZE))
-
-    @property
-    def page(self) -> int:
-        return min(max(self.state.page, 0), self.pages - 1)
-
-    @property
-    def shown(self) -> tuple[Row, ...]:
-        start = self.page * PAGE_SIZE
-        return self.rows[start : start + PAGE_SIZE]
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages - 1
 
 
 def _newest_first(rows: Sequence[Row]) -> list[Row]:

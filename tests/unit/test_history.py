@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 
 from bot.history import (
-    PAGE_SIZE,
     History,
     Kind,
     PageState,
@@ -23,6 +22,7 @@ from bot.history import (
 )
 from bot.history_csv import TRADE_COLUMNS, cell, filename, plain, to_csv
 from bot.i18n import I18n
+from bot.paging import PAGE_SIZE
 from exchanges.alp.account import AlpAccount
 from exchanges.models import Fill, Side
 from exchanges.wallex.account import WallexAccount
