@@ -119,43 +119,64 @@ def positions(body: Any) -> list[MarginPosition]:
     return out
 
 
-def borrows(body: Any) -> list[MarginEvent]:
+def _events(
+    body: Any,
+    many: str,
+    one: str,
+    kind: EventKind,
+    amount: str,
+    *,
+    time: tuple[str, ...] = ("date",),
+    extra: str | None = None,
+    pair: bool = True,
+    still_open: bool = False,
+) -> list[MarginEvent]:
+    """One of ALP's margin lists as events: the lists differ only in which field holds
+    the amount, the time (the first of ``time`` that is set) and the extra figure."""
     out = []
-    for raw in as_list(NAME, body, "borrows"):
-        row = as_mapping(NAME, raw, "borrow")
+    for raw in as_list(NAME, body, many):
+        row = as_mapping(NAME, raw, one)
+        when = row.get(time[0])
+        for key in time[1:]:
+            when = when or row.get(key)
         out.append(
             MarginEvent(
-                kind=EventKind.BORROW,
+                kind=kind,
                 event_id=str(field(NAME, row, "id")),
-                time=_time(row.get("opened_at") or row.get("date"), "opened_at"),
+                time=_time(when, time[0]),
                 wallet_type=_wallet(row),
                 currency=str(field(NAME, row, "currency")).upper(),
-                amount=to_decimal(NAME, field(NAME, row, "borrowed"), "borrowed"),
-                pair=_text(row.get("pair")),
-                extra=opt_decimal(NAME, row.get("repaid"), "repaid"),
-                still_open=not _text(row.get("closed_at")),
+                amount=to_decimal(NAME, field(NAME, row, amount), amount),
+                pair=_text(row.get("pair")) if pair else None,
+                extra=None if extra is None else opt_decimal(NAME, row.get(extra), extra),
+                still_open=still_open and not _text(row.get("closed_at")),
             )
         )
     return out
+
+
+def borrows(body: Any) -> list[MarginEvent]:
+    return _events(
+        body,
+        "borrows",
+        "borrow",
+        EventKind.BORROW,
+        "borrowed",
+        time=("opened_at", "date"),
+        extra="repaid",
+        still_open=True,
+    )
 
 
 def repayments(body: Any) -> list[MarginEvent]:
-    out = []
-    for raw in as_list(NAME, body, "repayments"):
-        row = as_mapping(NAME, raw, "repayment")
-        out.append(
-            MarginEvent(
-                kind=EventKind.REPAY,
-                event_id=str(field(NAME, row, "id")),
-                time=_time(row.get("date"), "date"),
-                wallet_type=_wallet(row),
-                currency=str(field(NAME, row, "currency")).upper(),
-                amount=to_decimal(NAME, field(NAME, row, "principal_amount"), "principal_amount"),
-                pair=_text(row.get("pair")),
-                extra=opt_decimal(NAME, row.get("interest_amount"), "interest_amount"),
-            )
-        )
-    return out
+    return _events(
+        body,
+        "repayments",
+        "repayment",
+        EventKind.REPAY,
+        "principal_amount",
+        extra="interest_amount",
+    )
 
 
 def transfers(body: Any) -> list[MarginEvent]:
@@ -165,56 +186,34 @@ def transfers(body: Any) -> list[MarginEvent]:
         direction = str(field(NAME, row, "direction")).upper()
         if direction not in (ADD, SUB):
             raise BadResponse(NAME, f"transfer direction {direction!r} is neither ADD nor SUB")
-        out.append(
-            MarginEvent(
-                kind=EventKind.TRANSFER_IN if direction == ADD else EventKind.TRANSFER_OUT,
-                event_id=str(field(NAME, row, "id")),
-                time=_time(row.get("date"), "date"),
-                wallet_type=_wallet(row),
-                currency=str(field(NAME, row, "currency")).upper(),
-                amount=to_decimal(NAME, field(NAME, row, "amount"), "amount"),
-                pair=_text(row.get("pair")),
-            )
-        )
+        kind = EventKind.TRANSFER_IN if direction == ADD else EventKind.TRANSFER_OUT
+        out.extend(_events([row], "transfers", "transfer", kind, "amount"))
     return out
 
 
 def interest(body: Any) -> list[MarginEvent]:
-    out = []
-    for raw in as_list(NAME, body, "interest"):
-        row = as_mapping(NAME, raw, "interest charge")
-        out.append(
-            MarginEvent(
-                kind=EventKind.INTEREST,
-                event_id=str(field(NAME, row, "id")),
-                time=_time(row.get("date"), "date"),
-                wallet_type=_wallet(row),
-                currency=str(field(NAME, row, "currency")).upper(),
-                amount=to_decimal(NAME, field(NAME, row, "interest_accrued"), "interest_accrued"),
-                pair=_text(row.get("pair")),
-                extra=opt_decimal(NAME, row.get("interest_paid"), "interest_paid"),
-            )
-        )
-    return out
+    return _events(
+        body,
+        "interest",
+        "interest charge",
+        EventKind.INTEREST,
+        "interest_accrued",
+        extra="interest_paid",
+    )
 
 
 def liquidations(body: Any) -> list[MarginEvent]:
-    out = []
-    for raw in as_list(NAME, body, "liquidations"):
-        row = as_mapping(NAME, raw, "liquidation")
-        out.append(
-            MarginEvent(
-                kind=EventKind.LIQUIDATION,
-                event_id=str(field(NAME, row, "id")),
-                time=_time(row.get("created_at"), "created_at"),
-                wallet_type=_wallet(row),
-                currency=str(field(NAME, row, "currency")).upper(),
-                amount=to_decimal(NAME, field(NAME, row, "amount"), "amount"),
-                extra=opt_decimal(NAME, row.get("fund_amount"), "fund_amount"),
-                still_open=not _text(row.get("closed_at")),
-            )
-        )
-    return out
+    return _events(
+        body,
+        "liquidations",
+        "liquidation",
+        EventKind.LIQUIDATION,
+        "amount",
+        time=("created_at",),
+        extra="fund_amount",
+        pair=False,
+        still_open=True,
+    )
 
 
 def newest_first(events: Sequence[MarginEvent]) -> list[MarginEvent]:
