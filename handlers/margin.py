@@ -31,10 +31,11 @@ from bot.margin import EXCHANGE, KINDS, MarginOutcomeUnknown, MarginRefused, Mar
 from exchanges.errors import ExchangeError
 from handlers import margin_texts as mt
 from handlers.args import UsageError, clean_args, parse_decimal
-from handlers.confirm import executes, keyboard
+from handlers.confirm import executes
 from handlers.guards import private_only
 from handlers.lang import lang_for
 from handlers.reply import reply
+from handlers.summary import show_summary
 
 OPERATIONS = ("borrow", "repay", "transfer", "close")
 
@@ -88,13 +89,9 @@ async def _propose(update: Update, context: BotContext, args: list[str]) -> None
             pair=args[3] if len(args) == 4 else None,
         )
     pending = await margin.propose(user.id, chat.id, preview)
-    lang = await lang_for(update, context)
-    ttl = int(context.services.confirmations.ttl.total_seconds())
-    message = await reply(
-        update, mt.preview_text(lang, preview, ttl), markup=keyboard(lang, pending)
+    await show_summary(
+        update, context, pending, lambda lang, ttl: mt.preview_text(lang, preview, ttl)
     )
-    if message is not None:
-        await context.services.confirmations.set_message(pending.id, message.message_id)
 
 
 @private_only

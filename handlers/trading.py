@@ -31,11 +31,12 @@ from exchanges.models import Order, Side
 from handlers import trading_texts as tt
 from handlers.args import CANNOT_TRADE, UsageError, clean_args, exchange_arg, parse_decimal
 from handlers.callbacks import action
-from handlers.confirm import executes, keyboard
+from handlers.confirm import executes
 from handlers.guards import private_only
 from handlers.keyboards import one_time_keyboard
 from handlers.lang import lang_for
 from handlers.reply import reply
+from handlers.summary import show_summary
 
 ORDER_CANCEL_ACTION = "order_cancel"
 ORDER_DETAIL_ACTION = "order_detail"
@@ -106,13 +107,9 @@ async def _order(update: Update, context: BotContext, side: Side) -> None:
         price = _number(command, args[3], "price") if len(args) == 4 else None
         preview = await trading.preview(user.id, exchange, args[1], side, amount, price)
     pending = await trading.propose(user.id, chat.id, preview)
-    lang = await lang_for(update, context)
-    ttl = int(context.services.confirmations.ttl.total_seconds())
-    message = await reply(
-        update, tt.preview_text(lang, preview, ttl), markup=keyboard(lang, pending)
+    await show_summary(
+        update, context, pending, lambda lang, ttl: tt.preview_text(lang, preview, ttl)
     )
-    if message is not None:
-        await context.services.confirmations.set_message(pending.id, message.message_id)
 
 
 @private_only
@@ -181,13 +178,12 @@ async def _ask_cancel(update: Update, context: BotContext, exchange: str, order:
     chat = update.effective_chat
     assert user is not None and chat is not None
     pending = await context.services.trading.propose_cancel(user.id, chat.id, exchange, order)
-    lang = await lang_for(update, context)
-    ttl = int(context.services.confirmations.ttl.total_seconds())
-    message = await reply(
-        update, tt.cancel_preview_text(lang, exchange, order, ttl), markup=keyboard(lang, pending)
+    await show_summary(
+        update,
+        context,
+        pending,
+        lambda lang, ttl: tt.cancel_preview_text(lang, exchange, order, ttl),
     )
-    if message is not None:
-        await context.services.confirmations.set_message(pending.id, message.message_id)
 
 
 async def _open_order(context: BotContext, user_id: int, exchange: str, order_id: str) -> Order:
@@ -237,15 +233,12 @@ async def _ask_cancels(update: Update, context: BotContext, exchange: str, ids: 
     if not chosen:
         raise OrderNotFound(exchange, ", ".join(ids))
     pending = await trading.propose_cancels(user.id, chat.id, exchange, chosen)
-    lang = await lang_for(update, context)
-    ttl = int(context.services.confirmations.ttl.total_seconds())
-    message = await reply(
+    await show_summary(
         update,
-        tt.cancels_preview_text(lang, exchange, chosen, missing, ttl),
-        markup=keyboard(lang, pending),
+        context,
+        pending,
+        lambda lang, ttl: tt.cancels_preview_text(lang, exchange, chosen, missing, ttl),
     )
-    if message is not None:
-        await context.services.confirmations.set_message(pending.id, message.message_id)
 
 
 @action(ORDER_CANCEL_ACTION)
