@@ -149,3 +149,12 @@ def paused_text(lang: Lang, feeds: Sequence[FeedView], reason: str) -> str:
         chat=chat,
         ids=ids,
     )
+
+
+def resumed_text(lang: Lang, feeds: Sequence[FeedView]) -> str:
+    """To the creator in private: the feeds that came back on their own, and where."""
+    return lang(
+        "I may post in {chat} again, so feed {ids} is running again.",
+        chat=chat_name(lang, feeds[0]),
+        ids=", ".join(f"#{v.id}" for v in feeds),
+    )

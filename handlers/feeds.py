@@ -345,7 +345,8 @@ action("feed_remove")(_button("remove"))
 
 
 async def on_my_membership(update: Update, context: BotContext) -> None:
-    """The bot was removed, or lost the right to post: the chat's feeds pause."""
+    """The bot was removed, or lost the right to post: the chat's feeds pause; it is back
+    with the rights: the feeds that paused for that reason resume."""
     changed = update.my_chat_member
     feeds = context.services.feeds
     if changed is None or feeds is None:
@@ -359,10 +360,21 @@ async def on_my_membership(update: Update, context: BotContext) -> None:
         and not (isinstance(new, ChatMemberAdministrator) and new.can_post_messages)
     ):
         reason = model.REASON_NO_RIGHTS
-    if reason is not None and chat.type != ChatType.PRIVATE:
+    if chat.type == ChatType.PRIVATE:
+        return
+    if reason is not None:
         paused = await feeds.chat_lost(chat.id, reason)
         if paused:
             log.info("feeds: %d feeds of chat %d paused (%s)", len(paused), chat.id, reason)
+        return
+    # Back, or given the right back: resume what paused because the bot could not post.
+    # A pinned board needs the pin right in groups and the edit right in channels.
+    can_pin = isinstance(new, ChatMemberAdministrator) and bool(
+        new.can_edit_messages if chat.type == ChatType.CHANNEL else new.can_pin_messages
+    )
+    resumed = await feeds.chat_regained(chat.id, can_pin)
+    if resumed:
+        log.info("feeds: %d feeds of chat %d resumed", len(resumed), chat.id)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

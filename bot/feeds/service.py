@@ -42,6 +42,7 @@ from bot.chats import ChatPreferences
 from bot.feeds import model
 from bot.feeds.model import (
     Board,
+    FeedError,
     FeedNotFound,
     FeedRequest,
     FeedView,
@@ -82,6 +83,8 @@ class FeedTexts(Protocol):
     def board_text(self, lang: Lang, board: Board) -> str: ...
 
     def paused_text(self, lang: Lang, feeds: Sequence[FeedView], reason: str) -> str: ...
+
+    def resumed_text(self, lang: Lang, feeds: Sequence[FeedView]) -> str: ...
 
 
 def utcnow() -> datetime:
@@ -276,6 +279,45 @@ class FeedService:
         if self.notifier is not None:
             self.notifier.wake()
         return paused
+
+    async def chat_regained(self, chat_id: int, can_pin: bool) -> list[FeedView]:
+        """The bot may post in the chat again: resume exactly the feeds that paused because
+        it could not (never those an admin paused by hand), board due at once, and tell
+        their creators. Pinned boards wait until the bot may also pin (edit, in channels)."""
+        reasons = {model.REASON_REMOVED, model.REASON_NO_RIGHTS, model.REASON_NO_PIN}
+        waiting = [
+            v
+            for v in await self.of_chat(chat_id)
+            if v.state == model.PAUSED
+            and v.paused_reason in reasons
+            and (can_pin or not v.pin)  # a pinned board would only pause again
+        ]
+        resumed: list[FeedView] = []
+        for v in waiting:
+            try:
+                resumed.append(await self.resume(v.id))
+            except FeedError:  # over the chat's budget: it stays paused, /feeds tells why
+                log.info("feed #%d in chat %d stays paused: over the budget", v.id, chat_id)
+        if not resumed:
+            return []
+        langs = {c: await self.chats.language(c, None) for c in {v.creator_id for v in resumed}}
+        async with self.db.session() as session:
+            stamp = int(time.time() * 1000)
+            for creator in sorted(langs):
+                theirs = [v for v in resumed if v.creator_id == creator]
+                await outbox.enqueue(
+                    session,
+                    chat_id=creator,
+                    user_id=creator,
+                    kind="feed",
+                    dedupe=f"feed-resumed:{theirs[0].id}:{stamp}",
+                    text=self.texts.resumed_text(langs[creator], theirs),
+                )
+        for v in resumed:
+            log.info("feed #%d in chat %d resumed: the bot may post again", v.id, chat_id)
+        if self.notifier is not None:
+            self.notifier.wake()
+        return resumed
 
     async def chat_moved(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its feeds follow it."""
