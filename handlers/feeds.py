@@ -34,7 +34,7 @@ from handlers.reply import reply
 
 log = logging.getLogger(__name__)
 
-ANONYMOUS_ADMIN = 1087968824
+ANONYMOUS_ADMIN = model.ANONYMOUS_ADMIN
 """GroupAnonymousBot: the sender of an anonymous admin's message (with sender_chat set)."""
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 

@@ -81,6 +81,9 @@ CHANNEL_USER_NOT_ADMIN = "user_not_admin"
 CHANNEL_BOT_NOT_ADMIN = "bot_not_admin"
 CHANNEL_BOT_RIGHTS = "bot_rights"
 
+ANONYMOUS_ADMIN = 1087968824
+"""The user Telegram shows for a group admin who posts as the group (GroupAnonymousBot)."""
+
 REASON_REMOVED = "removed"
 """The bot was removed from the chat (or it does not exist any more)."""
 REASON_NO_RIGHTS = "no_rights"

@@ -87,6 +87,14 @@ class FeedTexts(Protocol):
     def resumed_text(self, lang: Lang, feeds: Sequence[FeedView]) -> str: ...
 
 
+def _creator_chat(creator_id: int, chat_id: int, may_post_there: bool) -> int | None:
+    """Where a feed's creator hears of it: in private, but an anonymous group admin has no
+    private chat, so the group itself is told, when the bot may still post there."""
+    if creator_id != model.ANONYMOUS_ADMIN:
+        return creator_id
+    return chat_id if may_post_there else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -259,9 +267,12 @@ class FeedService:
             stamp = int(time.time() * 1000)
             for creator in sorted({v.creator_id for v in paused}):
                 theirs = [v for v in paused if v.creator_id == creator]
+                to = _creator_chat(creator, chat_id, reason == model.REASON_NO_PIN)
+                if to is None:
+                    continue
                 await outbox.enqueue(
                     session,
-                    chat_id=creator,
+                    chat_id=to,
                     user_id=creator,
                     kind="feed",
                     dedupe=f"feed-paused:{theirs[0].id}:{stamp}",
@@ -305,9 +316,11 @@ class FeedService:
             stamp = int(time.time() * 1000)
             for creator in sorted(langs):
                 theirs = [v for v in resumed if v.creator_id == creator]
+                to = _creator_chat(creator, chat_id, True)
+                assert to is not None
                 await outbox.enqueue(
                     session,
-                    chat_id=creator,
+                    chat_id=to,
                     user_id=creator,
                     kind="feed",
                     dedupe=f"feed-resumed:{theirs[0].id}:{stamp}",
@@ -529,9 +542,6 @@ class FeedService:
             await self._record(feed_id, next_at)
             return RunResult(not_moved=1)
         shown = model.key(prices, changes)
-        if view.pin and message_id is not None and shown == last_key:
-            await self._record(feed_id, next_at)
-            return RunResult(unchanged=1)
         lang = self.chats.i18n.get(snapshot.language)
         lines = tuple(
             (ex, pair, quotes.get(model.market_key(ex, sym)))
@@ -539,6 +549,12 @@ class FeedService:
         )
         text = self.texts.board_text(lang, Board(feed_id, lines, now, moved))
         try:
+            if view.pin and message_id is not None and shown == last_key:
+                if await self._board_alive(view.chat_id, message_id):
+                    await self._record(feed_id, next_at)
+                    return RunResult(unchanged=1)
+                log.info("feeds: the board of feed #%d was deleted; posting anew", feed_id)
+                message_id = None
             new_id, how = await self._deliver(view, message_id, text)
         except Forbidden as error:
             log.info("feeds: chat %d refuses the bot: %s", view.chat_id, error)
@@ -605,6 +621,27 @@ class FeedService:
         if self.notifier is None:
             raise RuntimeError("feeds need the notifier to send")
         return await self.notifier.call(chat_id, request)
+
+    async def _board_alive(self, chat_id: int, message_id: int) -> bool:
+        """Whether a pinned board is still there, without changing it: Telegram tells no
+        bot of deletions, but an edit to the same (empty) buttons answers "not modified"
+        for a live message and "not found" for a deleted one. So a board deleted while
+        prices stand still is posted again at its next tick, not only at the next move."""
+        try:
+            await self._call(
+                chat_id,
+                lambda bot: bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=None
+                ),
+            )
+        except BadRequest as error:
+            reason = str(error).lower()
+            if "not modified" in reason:
+                return True
+            if "not found" in reason or "can't be edited" in reason:
+                return False
+            raise
+        return True
 
     async def _deliver(self, view: FeedView, message_id: int | None, text: str) -> tuple[int, str]:
         """Post (or, pinned, edit) the board: (its message id, what was done)."""
