@@ -472,13 +472,16 @@ async def test_feeds_paused_for_the_bots_place_resume_when_it_is_back(bot: Runni
     assert "Return" in back["text"] and "#1" in back["text"] and "#3" not in back["text"]
     await until(lambda: len(boards(emu, group)) > before, 15)  # posted at once
     assert (await feeds.get(1)).state == "active" and feeds.due_at(1) is not None
-    assert (await feeds.get(2)).state == "paused" and (await feeds.get(2)).paused_reason == "by_admin"
+    assert (await feeds.get(2)).state == "paused" and (
+        await feeds.get(2)
+    ).paused_reason == "by_admin"
     assert (await feeds.get(3)).state == "paused"
     # Given the right to pin: the pinned board resumes too, and is pinned.
     pins = len(calls(emu, "pinChatMessage", group))
     emu.set_bot_rights(group, by_user_id=ADMIN, can_pin_messages=True)
     back = await emu.wait_for_message(
-        ADMIN, predicate=lambda m: "running again" in str(m.get("text")) and "#3" in m["text"],
+        ADMIN,
+        predicate=lambda m: "running again" in str(m.get("text")) and "#3" in m["text"],
         timeout=15,
     )
     await until(lambda: len(calls(emu, "pinChatMessage", group)) > pins, 15)
@@ -492,10 +495,11 @@ async def test_feeds_paused_for_the_bots_place_resume_when_it_is_back(bot: Runni
     before = len(boards(emu, channel))
     emu.set_bot_rights(channel, by_user_id=ADMIN, can_post_messages=True, can_edit_messages=True)
     back = await emu.wait_for_message(
-        ADMIN, predicate=lambda m: "running again" in str(m.get("text")) and "#4" in m["text"],
+        ADMIN,
+        predicate=lambda m: "running again" in str(m.get("text")) and "#4" in m["text"],
         timeout=15,
     )
-    assert "Wire" in back["text"]
+    assert "@wirefeed" in back["text"]
     await until(lambda: len(boards(emu, channel)) > before, 15)
     assert (await feeds.get(4)).state == "active"
 
@@ -522,3 +526,56 @@ async def test_a_board_deleted_while_prices_stand_still_is_pinned_again_at_its_n
     assert len(again) == 1 and again[0]["message_id"] != pinned["message_id"]
     assert calls(emu, "pinChatMessage", group)[-1]["message_id"] == again[0]["message_id"]
     assert (await feeds.run_due(now + timedelta(minutes=4))).unchanged == 1
+
+
+async def test_a_deleted_pinned_board_comes_back_at_the_next_tick_without_a_move(
+    bot: RunningBot,
+) -> None:
+    emu = bot.stack.telegram
+    people(emu)
+    rights = {"can_pin_messages": True, "can_delete_messages": True}
+    group = emu.add_group("Still", admins=[ADMIN], bot_rights=rights).id
+    assert "Feed #1" in await say(bot, ADMIN, group, "/feed wallex BTC/TMN 1m pin")
+    pinned = await first_board(bot, group)
+    feeds = feeds_of(bot)
+    now = datetime.now(UTC)
+    await feeds.run_due(now + timedelta(minutes=1))  # settle on the stream's price
+    assert (await feeds.run_due(now + timedelta(minutes=2))).unchanged == 1
+    emu.delete_message(ADMIN, group, pinned["message_id"])
+    result = await feeds.run_due(now + timedelta(minutes=3))  # prices stand still
+    assert result.posted == 1
+    again = boards(emu, group)
+    assert len(again) == 1 and again[0]["message_id"] != pinned["message_id"]
+    assert calls(emu, "pinChatMessage", group)[-1]["message_id"] == again[0]["message_id"]
+
+
+async def test_an_anonymous_admins_feed_is_told_in_its_group(bot: RunningBot) -> None:
+    """The emulator cannot send as the group itself (sender_chat), so the feed is made
+    through the service with Telegram's anonymous-admin user as its creator."""
+    from bot.feeds.model import ANONYMOUS_ADMIN, FeedRequest
+
+    emu = bot.stack.telegram
+    people(emu)
+    group = emu.add_group("Anonymous", admins=[ADMIN], bot_rights={"can_pin_messages": True}).id
+    feeds = feeds_of(bot)
+    view = await feeds.create(
+        chat_id=group,
+        chat_kind="supergroup",
+        chat_title="Anonymous",
+        creator_id=ANONYMOUS_ADMIN,
+        request=FeedRequest((("wallex", "BTC/TMN"),), 60, pin=True),
+    )
+    await first_board(bot, group)
+    assert f"#{view.id}" in await say(bot, ADMIN, group, "/feeds")
+    emu.set_bot_rights(group, by_user_id=ADMIN, can_delete_messages=True)  # no more pins
+    emu.delete_message(ADMIN, group, boards(emu, group)[0]["message_id"])
+    result = await feeds.run_due(datetime.now(UTC) + timedelta(minutes=1))
+    assert result.paused == 1
+    told = await emu.wait_for_message(
+        group, predicate=lambda m: "may not pin" in str(m.get("text")), timeout=15
+    )
+    assert f"#{view.id}" in told["text"]
+    emu.set_bot_rights(group, by_user_id=ADMIN, can_pin_messages=True)
+    await emu.wait_for_message(
+        group, predicate=lambda m: "running again" in str(m.get("text")), timeout=15
+    )
