@@ -503,8 +503,10 @@ class TelegramEmulator:
             raise ValueError(f"chat {chat_id} has no message #{message_id}")
         chat = dialog.chat
         own = message.sender is not None and message.sender.id == user_id and not message.from_bot
-        if not own and not chat.is_private and not chat.membership(user_id).has(
-            "can_delete_messages"
+        if (
+            not own
+            and not chat.is_private
+            and not chat.membership(user_id).has("can_delete_messages")
         ):
             raise ValueError(f"user {user_id} may not delete #{message_id} in chat {chat_id}")
         message.deleted = True

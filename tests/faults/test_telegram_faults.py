@@ -131,9 +131,11 @@ async def test_429_with_retry_after_is_waited_out_and_nothing_is_lost_or_reorder
     refused: list[float] = []  # the 429s served
     clock = asyncio.get_running_loop().time
     emu.on_request(
-        lambda r: sends.append(clock())
-        if r.method == "sendMessage" and str(r.params.get("chat_id")) == "1001"
-        else None
+        lambda r: (
+            sends.append(clock())
+            if r.method == "sendMessage" and str(r.params.get("chat_id")) == "1001"
+            else None
+        )
     )
     take = emu.faults.take
 
@@ -170,6 +172,7 @@ async def test_429_with_retry_after_is_waited_out_and_nothing_is_lost_or_reorder
                 .order_by(OutboxMessage.id)
             )
         ).all()
+
     # In the order queued (the outbox's ids): each row's alert, in turn.
     def alert_no(text: str) -> str:
         return text.rsplit("Alert #", 1)[1].split()[0]
