@@ -27,8 +27,11 @@ Choices, and why:
   its ``conversation_timeout`` is ended on read (its TIMEOUT handlers run for that
   update, the rows go), which covers a replica that restarted and lost its timeout
   job. A replica's own timeout job first re-reads the row: if another replica moved
-  the conversation on (newer ``updated_at``) or ended it (no row), it stands down, so
-  the user hears "timed out" once and only when it is true.
+  the conversation on (the row is not the one this replica last wrote) or ended it
+  (no row), it stands down, so the user hears "timed out" once and only when it is
+  true. "Not the one it wrote" is an exact comparison of ``updated_at``, not a clock
+  test: the row is written a few milliseconds after PTB starts the timer, so a clock
+  test would find every conversation a hair too young when its own timer fires.
 - ``bot_data``, ``user_data`` and callback data are not persisted: ``bot_data`` holds
   the live services and no conversation uses the others.
 """
@@ -139,6 +142,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         self.db = db
         self.vault = vault
         self._read_empty: set[int] = set()  # chats whose chat_data this update read empty
+        self._wrote: dict[tuple[str, str], datetime] = {}  # conversation row -> its updated_at
 
     # sealing -------------------------------------------------------------------------
 
@@ -171,16 +175,24 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             at = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
             return self._open(row), at
 
+    def wrote_at(self, name: str, key: ConversationKey) -> datetime | None:
+        """When this replica last wrote the conversation, if it did since it started."""
+        return self._wrote.get((_scope(name), _key_text(key)))
+
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         scope, text = _scope(name), _key_text(key)
         async with self.db.session() as session:
             if new_state is None:
+                self._wrote.pop((scope, text), None)
                 await repo.drop(session, scope, text)
             else:
                 owner = _owner(key)
-                await repo.put(session, scope, text, owner, self._seal(owner, scope, new_state))
+                at = datetime.now(UTC)
+                sealed = self._seal(owner, scope, new_state)
+                await repo.put(session, scope, text, owner, sealed, at=at)
+                self._wrote[(scope, text)] = at
 
     # chat data -----------------------------------------------------------------------
 
@@ -283,7 +295,9 @@ class SharedConversationHandler(ConversationHandler):  # type: ignore[type-arg]
         persistence = context.application.persistence
         if key is not None and isinstance(persistence, DatabasePersistence) and self.name:
             state, at = await persistence.read_conversation(self.name, key)
-            if state is None or (at is not None and not _expired(self, at)):
+            mine = persistence.wrote_at(self.name, key)
+            moved_on = at != mine if mine is not None else at is not None and not _expired(self, at)
+            if state is None or moved_on:
                 async with self._timeout_jobs_lock:  # another replica moved it on or ended it
                     if self.timeout_jobs.get(key) is context.job:
                         del self.timeout_jobs[key]
