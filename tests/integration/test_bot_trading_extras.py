@@ -46,6 +46,12 @@ async def place(user: ChatUser, command: str, title: str) -> str:
     return answer
 
 
+def shown_num(value: Decimal) -> str:
+    """A price as the bot shows it: grouped, without trailing zeros (84,000 not 8.4E+4)."""
+    exact = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return f"{exact:,}"
+
+
 # --- stop-limit -----------------------------------------------------------------------
 async def test_a_narkasa_stop_limit_sell_is_rounded_summarised_and_sent_once(
     bot: RunningBot,
@@ -58,16 +64,18 @@ async def test_a_narkasa_stop_limit_sell_is_rounded_summarised_and_sent_once(
     shown = await summary(user, f"/sell narkasa BTC/USDT 0.001 {limit} stop {stop_given}")
     text = shown["text"]
     assert "Sell BTC/USDT on Narkasa — stop-limit order" in text
-    assert f"Stop: {stop:,} USDT" in text and f"Limit price: {limit:,} USDT" in text
     assert (
-        f"When the price falls to {stop:,} USDT or below, a limit order to sell at "
-        f"{limit:,} USDT is placed." in text
+        f"Stop: {shown_num(stop)} USDT" in text and f"Limit price: {shown_num(limit)} USDT" in text
     )
-    assert f"Stop rounded from {stop_given:,} to {stop:,}" in text
+    assert (
+        f"When the price falls to {shown_num(stop)} USDT or below, a limit order to sell at "
+        f"{shown_num(limit)} USDT is placed." in text
+    )
+    assert f"Stop rounded from {shown_num(stop_given)} to {shown_num(stop)}" in text
     assert "already past the stop" not in text
     # The top of the book beside the stop, from Narkasa's one-level orderbook call.
     bid, ask = engine.bid_ask("BTC", "USDT")
-    assert f"Best bid {bid.normalize():,} · best ask {ask.normalize():,}" in text
+    assert f"Best bid {shown_num(bid)} · best ask {shown_num(ask)}" in text
     assert [q["symbol"] for q in narkasa_sent(bot, "market/orderbook")] == ["BTCUSDT"]
     assert narkasa_sent(bot, "market/stop-limit-sell") == []  # nothing before Confirm
     await press(user, shown, 1)
@@ -81,7 +89,7 @@ async def test_a_narkasa_stop_limit_sell_is_rounded_summarised_and_sent_once(
     [order] = [o for a in list(engine._books) for o in engine.orders(a) if o.stop_price == stop]
     assert order.status == "waiting" and order.price == limit and order.side == "sell"
     listing = await summary(user, "/orders narkasa")
-    assert f"stop {stop:,}" in listing["text"]
+    assert f"stop {shown_num(stop)}" in listing["text"]
 
 
 async def test_a_stop_buy_triggers_when_the_price_rises_and_its_fill_is_told(
@@ -102,7 +110,7 @@ async def test_a_stop_buy_triggers_when_the_price_rises_and_its_fill_is_told(
     filled = await user.emu.wait_for_message(
         user.chat_id, predicate=lambda m: "is filled" in str(m.get("text")), timeout=30
     )
-    assert "Narkasa" in filled["text"] and f"stop {stop:,}" in filled["text"]
+    assert "Narkasa" in filled["text"] and f"stop {shown_num(stop)}" in filled["text"]
     assert order.status == "filled" and order.filled == Decimal("0.001")
 
 
@@ -114,7 +122,7 @@ async def test_a_stop_the_price_has_passed_is_warned_of(bot: RunningBot) -> None
     shown = await summary(user, f"/buy narkasa BTC/USDT 0.001 {limit} stop {stop}")
     assert "When the price rises to" in shown["text"]
     assert "already past the stop: it becomes a limit order at once" in shown["text"]
-    assert f"Last price: {last.quantize(Decimal('0.01')):,}" in shown["text"]
+    assert f"Last price: {shown_num(last.quantize(Decimal('0.01')))}" in shown["text"]
     await press(user, shown, 2)  # Cancel: nothing goes out
     assert narkasa_sent(bot, "market/stop-limit-buy") == []
 
@@ -192,7 +200,7 @@ def ours_at(listing: dict[str, Any], prices: list[Decimal]) -> list[str]:
     """The wire ids of the listed orders at ``prices``, in that order."""
     lines = [line for line in listing["text"].splitlines() if " · filled " in line]
     return [
-        next(line.split()[0] for line in lines if f"at {p.normalize():,} " in line) for p in prices
+        next(line.split()[0] for line in lines if f"at {shown_num(p)} " in line) for p in prices
     ]
 
 
