@@ -84,3 +84,25 @@ async def test_a_stream_cut_mid_message_reconnects_and_the_crossing_fires_once(
     await streams.wait_for(lambda: streams.health()["narkasa"]["reconnects"] >= 1, 15)
     await one_alert_arrives(bot)
     assert (await stream_health(bot))["reconnects"] >= 1
+
+
+async def test_a_silent_wallex_socket_io_stream_is_reported_polled_and_its_alert_fires_once(
+    quick_bot: RunningBot,
+) -> None:
+    bot = quick_bot
+    services = services_of(bot.app)
+    streams = services.streams
+    last = (await services.market.ticker("wallex", "BTCTMN")).last
+    level = (last * Decimal("1.01")).quantize(Decimal(1))
+    assert "is set" in await bot.user().ask(f"/alert wallex BTCTMN above {level}")
+    await streams.wait_for(lambda: streams.health()["wallex"]["state"] == "live", 15)
+    wallex = bot.stack.servers["wallex"]
+    wallex.silent = True  # type: ignore[attr-defined]  # Socket.IO stays connected, mute
+    await streams.wait_for(lambda: streams.health()["wallex"]["state"] == "silent", 15)
+    bot.stack.market.shift("BTC", 3)  # crosses while the stream says nothing
+    emu = bot.stack.telegram
+    await emu.wait_for_message(1001, predicate=fired, timeout=30)
+    wallex.silent = False  # type: ignore[attr-defined]
+    await wallex.push("BTCTMN")  # type: ignore[attr-defined]
+    assert "/price" in await bot.user().ask("/help")
+    assert sum(1 for m in emu.transcript(1001) if fired(m)) == 1
