@@ -37,6 +37,12 @@ from .test_bot_accounts import connect
 from .trading_double import Venue, install
 
 
+def shown_num(value: Decimal) -> str:
+    """A price as the bot shows it: grouped, without trailing zeros (84,000 not 8.4E+4)."""
+    exact = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return f"{exact:,}"
+
+
 async def test_trading_commands_only_in_private_chats(bot: RunningBot) -> None:
     emu = bot.stack.telegram
     bot.user(3001)
@@ -133,7 +139,7 @@ async def test_a_limit_buy_is_checked_summarised_and_sent_once_on_confirm(
     assert "Buy BTC/USD on WEX — limit order" in text
     assert "Amount: 0.00123456 BTC" in text  # WEX takes 8 places: rounded down, and said
     assert "Amount rounded down from 0.0012345678 to 0.00123456" in text
-    assert f"Price rounded from {price:,}9 to {price.normalize():,}" in text  # buys round down
+    assert f"Price rounded from {price:,}9 to {shown_num(price)}" in text  # buys round down
     assert "Estimated fee:" in text and "Available: 10,000 USD" in text
     assert "Confirm within 60 seconds" in text
     assert venue.placed() == []  # nothing reaches the exchange before Confirm
@@ -503,7 +509,7 @@ async def test_limit_order_listed_and_cancelled_end_to_end(bot: RunningBot, syst
     assert f"Open orders on {system.title}" in listing["text"]
     # A Cancel and a Details button per order line, in the same order: press ours.
     lines = [line for line in listing["text"].splitlines() if " · filled " in line]
-    ours = [i for i, line in enumerate(lines) if f"{price.normalize():,}" in line]
+    ours = [i for i, line in enumerate(lines) if f"{shown_num(price)}" in line]
     assert len(ours) == 1, lines
     question = await press(user, listing, 2 * ours[0] + 1)
     assert f"Cancel this order on {system.title}?" in question
@@ -531,7 +537,7 @@ async def test_an_orders_details_button_shows_the_exchanges_record(
     ]
     listing = await summary(user, f"/orders {system.exchange}")
     lines = [line for line in listing["text"].splitlines() if " · filled " in line]
-    [ours] = [i for i, line in enumerate(lines) if f"{price.normalize():,}" in line]
+    [ours] = [i for i, line in enumerate(lines) if f"{shown_num(price)}" in line]
     wire_id = lines[ours].split()[0]
     bot.user(2002, name="Mallory")
     refused = await press(user, listing, 2 * ours + 2, by=2002)  # someone else's press
@@ -539,9 +545,9 @@ async def test_an_orders_details_button_shows_the_exchanges_record(
     detail = await press(user, listing, 2 * ours + 2)  # Cancel, then Details, per line
     assert f"Order {wire_id} on {system.title}" in detail
     assert "Type: limit buy" in detail and "Status: open" in detail
-    assert f"Price: {price.normalize():,}" in detail
-    assert f"Amount: {Decimal(system.amount).normalize():,}" in detail
-    assert f"Filled: 0 · left {Decimal(system.amount).normalize():,}" in detail
+    assert f"Price: {shown_num(price)}" in detail
+    assert f"Amount: {shown_num(Decimal(system.amount))}" in detail
+    assert f"Filled: 0 · left {shown_num(Decimal(system.amount))}" in detail
     if system.exchange != "wallex":  # Wallex's order record carries no creation time
         assert "Created: " in detail
     assert order.status == "open"  # a look only: nothing was cancelled

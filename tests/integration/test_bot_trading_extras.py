@@ -19,7 +19,16 @@ from sandbox.matching import MatchingEngine
 from sandbox.runner import SandboxStack
 
 from .conftest import ChatUser, RunningBot, running_bot
-from .test_bot_trading import SYSTEMS, System, posts, press, real_trader, services, summary
+from .test_bot_trading import (
+    SYSTEMS,
+    System,
+    posts,
+    press,
+    real_trader,
+    services,
+    shown_num,
+    summary,
+)
 
 NARKASA = next(s for s in SYSTEMS if s.exchange == "narkasa")
 WEX = next(s for s in SYSTEMS if s.exchange == "wex")
@@ -44,12 +53,6 @@ async def place(user: ChatUser, command: str, title: str) -> str:
     answer = await press(user, await summary(user, command), 1)
     assert f"Order placed on {title}" in answer, answer
     return answer
-
-
-def shown_num(value: Decimal) -> str:
-    """A price as the bot shows it: grouped, without trailing zeros (84,000 not 8.4E+4)."""
-    exact = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-    return f"{exact:,}"
 
 
 # --- stop-limit -----------------------------------------------------------------------
