@@ -173,6 +173,9 @@ class WallexSandbox:
     async def drop_connections(self) -> None:
         await self.socket.drop_connections()
 
+    def break_mid_message(self, symbol: str) -> int:
+        return self.socket.break_mid_message(symbol)
+
     def subscriptions(self) -> dict[str, list[str]]:
         """Channels per connected client (Socket.IO session id)."""
         return {sid: sorted(chans) for sid, chans in self.socket.subscriptions.items()}

@@ -25,16 +25,22 @@ events are emitted like the public ones (an event named by the channel, or
 
 Test hooks: ``push(symbol)``, ``push_raw(channel, payload)``, ``drop_connections()``,
 ``silent``, ``subscriptions`` (channels per connected client) and the ``wait_*``
-helpers, which wait on a condition instead of sleeping.
+helpers, which wait on a condition instead of sleeping. ``break_mid_message(symbol)``
+writes, on every open WebSocket, the header of a text frame carrying the Engine.IO
+packet of ``symbol``'s trade event and only half of that packet's bytes, then cuts the
+TCP connection without a close frame (a server dying mid-write). It works under
+Socket.IO, on the wire: python-engineio hands out no handle on its sockets, so a
+middleware keeps each WebSocket request's transport while the request lasts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -84,6 +90,15 @@ def _zulu(ts: float) -> str:
     return datetime.fromtimestamp(math.floor(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _text_frame_header(length: int) -> bytes:
+    """RFC 6455 header of an unmasked, final text frame of ``length`` payload bytes."""
+    if length < 126:
+        return bytes([0x81, length])
+    if length < 1 << 16:
+        return bytes([0x81, 126]) + length.to_bytes(2, "big")
+    return bytes([0x81, 127]) + length.to_bytes(8, "big")
+
+
 class WallexSocket:
     def __init__(
         self,
@@ -107,6 +122,7 @@ class WallexSocket:
         self.rejected: list[Any] = []
         self._last: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
+        self._transports: set[asyncio.BaseTransport] = set()
         self._wake: asyncio.Event | None = None
         self._changed: asyncio.Condition | None = None
         self.sio = socketio.AsyncServer(
@@ -120,9 +136,25 @@ class WallexSocket:
     # --- wiring -------------------------------------------------------------------
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app, socketio_path=PATH)
+        app.middlewares.append(self._track_websocket)
         app.on_startup.append(self._start)
         app.on_shutdown.append(self._shutdown)
         app.on_cleanup.append(self._cleanup)
+
+    @web.middleware
+    async def _track_websocket(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Keep the transport of a Socket.IO WebSocket while it is open (the request's
+        handler returns only when the socket closes)."""
+        transport = request.transport
+        if request.query.get("transport") != "websocket" or transport is None:
+            return await handler(request)
+        self._transports.add(transport)
+        try:
+            return await handler(request)
+        finally:
+            self._transports.discard(transport)
 
     async def _start(self, app: web.Application) -> None:
         self._wake = asyncio.Event()
@@ -319,6 +351,20 @@ class WallexSocket:
         """Disconnect every client from the server side."""
         for sid in list(self.subscriptions):
             await self.sio.disconnect(sid)
+
+    def break_mid_message(self, symbol: str) -> int:
+        """Half a frame of ``symbol``'s trade event on every WebSocket, then each
+        connection is cut (no close handshake); how many were cut."""
+        channel = f"{symbol}@trade"
+        args = ["Broadcaster", channel] if self.broadcaster else [channel]
+        packet = ("42" + json.dumps([*args, self.payload(channel)], separators=(",", ":"))).encode()
+        cut, self._transports = self._transports, set()
+        for transport in cut:
+            if isinstance(transport, asyncio.Transport):
+                if not transport.is_closing():
+                    transport.write(_text_frame_header(len(packet)) + packet[: len(packet) // 2])
+                transport.abort()
+        return len(cut)
 
     async def emit_changed(self) -> list[Emission]:
         """One pass of the background task: emit every subscribed channel whose
