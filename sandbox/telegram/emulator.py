@@ -407,11 +407,13 @@ class TelegramEmulator:
         *,
         reply_to_message_id: int | None = None,
         bot: str | None = None,
+        anonymous: bool = False,
     ) -> dict[str, Any]:
         """The user sends ``text`` (to their private chat with the bot by default).
 
         Returns the stored message as in ``transcript``; the update is queued for every
         bot that may see it, with the entities (commands, mentions) Telegram would add.
+        ``anonymous``: a group administrator writes as the group (GroupAnonymousBot).
         """
         if not text.strip():
             raise ValueError("Telegram clients cannot send an empty message")
@@ -421,7 +423,13 @@ class TelegramEmulator:
         account = self._bot(bot)
         reply_to = self._reply_to(self.world.dialog(chat, account), reply_to_message_id)
         message = self.world.user_message(
-            user, chat, account, text=text, entities=find_entities(text), reply_to=reply_to
+            user,
+            chat,
+            account,
+            anonymous=anonymous,
+            text=text,
+            entities=find_entities(text),
+            reply_to=reply_to,
         )
         return message.to_transcript()
 

@@ -35,6 +35,10 @@ class User:
         return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
 
 
+GROUP_ANONYMOUS_BOT = User(1087968824, "Group", username="GroupAnonymousBot", is_bot=True)
+"""The ``from`` of a message an administrator sends anonymously, as the group itself."""
+
+
 class ChatType(StrEnum):
     PRIVATE = "private"
     GROUP = "group"

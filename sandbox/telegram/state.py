@@ -21,7 +21,7 @@ from .errors import bad_request, forbidden
 from .files import FileStore
 from .flood import FloodControl, FloodLimits
 from .messages import StoredMessage
-from .models import Chat, ChatType, Membership, Status, User
+from .models import GROUP_ANONYMOUS_BOT, Chat, ChatType, Membership, Status, User
 from .transcript import Dialog, MessageStore
 
 _TOKEN = re.compile(r"^(\d{1,20}):[A-Za-z0-9_-]{1,100}$")
@@ -253,9 +253,17 @@ class World:
         self.store.add(dialog, message, message.bot_id)
 
     def user_message(
-        self, user: User, chat: Chat, bot: BotAccount, **content: Any
+        self, user: User, chat: Chat, bot: BotAccount, *, anonymous: bool = False, **content: Any
     ) -> StoredMessage:
-        """A user writes (or posts, in a channel they administer) and the bots hear of it."""
+        """A user writes (or posts, in a channel they administer) and the bots hear of it.
+
+        ``anonymous``: an administrator of a group writes as the group itself, as Telegram
+        shows it: ``from`` is GroupAnonymousBot and ``sender_chat`` the group."""
+        if anonymous:
+            if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+                raise ValueError("only a group's administrators can write anonymously")
+            if not chat.membership(user.id).is_admin:
+                raise ValueError(f"user {user.id} is not an administrator of chat {chat.id}")
         if chat.is_private:
             if chat.id != user.id:
                 raise ValueError(f"chat {chat.id} is the private chat of another user")
@@ -274,8 +282,8 @@ class World:
             chat=chat,
             date=self.now(),
             from_bot=False,
-            sender=None if channel else user,
-            sender_chat=chat if channel else None,
+            sender=GROUP_ANONYMOUS_BOT if anonymous else None if channel else user,
+            sender_chat=chat if channel or anonymous else None,
             **content,
         )
         self.store.add(dialog, message, user.id)
