@@ -119,6 +119,10 @@ class BotApiServer:
             result = await dispatch(self.world, bot, request.match_info["method"], params)
         except ApiError as error:
             return failure(error)
+        except ConnectionResetError:
+            # The bot went away mid-request (SIGKILLed in the soak): nothing was done and
+            # nobody is left to answer, as on Telegram; not an error of the emulator's.
+            return web.Response(status=400)
         if isinstance(result, Described):
             return envelope(result.result, result.description)
         return envelope(result)
