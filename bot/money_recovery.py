@@ -1,8 +1,9 @@
 """After a restart: money actions a crash left between Confirm and their outcome.
 
-A ``confirmed`` withdrawal, coupon or conversion was never sent (the one-time code
-lived only in the dead process's memory, and a conversion is marked ``sent`` before its
-request leaves): it is settled as failed and its owner told that nothing went out.
+A ``confirmed`` withdrawal, coupon, conversion or futures fixation was never sent (the
+one-time code lived only in the dead process's memory, and a WallexPay action is marked
+``sent`` before its request leaves): it is settled as failed and its owner told that
+nothing went out.
 A ``sent`` one may have reached the system: it is never sent again; its transfer row
 becomes ``unknown`` (so the daily cap keeps counting it) and its owner is told to
 check the system's history, with the reference the request carried. Each message goes
@@ -24,7 +25,9 @@ from storage.repos import withdrawals as transfers
 
 log = logging.getLogger(__name__)
 
-MONEY_KINDS = ("withdrawal", "coupon", "coupon_redeem", "convert")
+MONEY_KINDS = ("withdrawal", "coupon", "coupon_redeem", "convert", "convert_now", "futures")
+CODE_KINDS = ("withdrawal", "coupon", "coupon_redeem")
+"""The kinds whose ``confirmed`` rows wait for a one-time code (or coupon) typed back."""
 Render = Callable[[Lang, Action], str]
 
 

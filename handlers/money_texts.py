@@ -13,6 +13,7 @@ from bot.callbacks import CallbackNotice
 from bot.caps import CapChange, CapExceeded, CapView
 from bot.confirmations import Action, State
 from bot.i18n import Lang
+from bot.money_recovery import CODE_KINDS
 from bot.payments import Conversion, InvoiceLink, NotAWallexPayFeature, Quote
 from bot.withdrawals import (
     AmountProblem,
@@ -604,10 +605,17 @@ def callback_text(lang: Lang, n: CallbackNotice) -> str:
 def recovery_text(lang: Lang, act: Action) -> str:
     """For a money action an earlier process left unfinished (``bot/money_recovery.py``)."""
     if act.state is State.CONFIRMED:
-        return restart_lost_code(lang)
+        if act.kind in CODE_KINDS:
+            return restart_lost_code(lang)
+        return lang(
+            "I restarted before your confirmed request left, so nothing was sent. "
+            "Send the command again if you still want it."
+        )
+    # A futures fixation carries no reference of ours: its deposit address names it.
+    reference = act.client_ref or str(act.payload.get("address") or act.id)
     return lang(
         "I restarted while a request of yours was on its way, so I cannot tell whether it "
         "went through. It will not be sent again. Check the history on the exchange "
         "(reference {reference}).",
-        reference=escape(act.client_ref or str(act.id)),
+        reference=escape(reference),
     )

@@ -21,7 +21,7 @@ Invoices left unpaid are told expired by a job every ``EXPIRY_EVERY`` seconds
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,7 +36,8 @@ from bot.confirmations import Confirmed, Pending, State
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.i18n import Lang
 from bot.payments import FuturesOffer, NoFuturesRate, Quote
-from exchanges.errors import ExchangeError, QuoteExpired
+from bot.withdrawals import OutcomeUnknown
+from exchanges.errors import ExchangeError, NetworkError, QuoteExpired
 from handlers import money_texts as mt
 from handlers import payment_texts as pt
 from handlers.args import UsageError, clean_args, parse_decimal
@@ -63,6 +64,14 @@ def _currency(command: str, text: str) -> str:
     return text.upper()
 
 
+async def _again_markup(
+    services: Services, user_id: int, chat_id: int, kind: str, label: str, payload: dict[str, str]
+) -> InlineKeyboardMarkup:
+    """One button that asks again (a fresh quote, fresh rates) for the same figures."""
+    [data] = await services.buttons.issue(user_id, chat_id, [(kind, payload)])
+    return InlineKeyboardMarkup([[InlineKeyboardButton("🔄 " + label, callback_data=data)]])
+
+
 async def _fresh_quote_markup(
     services: Services, user_id: int, chat_id: int, lang: Lang, quote: Quote
 ) -> InlineKeyboardMarkup:
@@ -71,9 +80,46 @@ async def _fresh_quote_markup(
         "from": quote.sender_currency,
         "to": quote.receiver_currency,
     }
-    [data] = await services.buttons.issue(user_id, chat_id, [("convert_again", payload)])
-    button = InlineKeyboardButton("🔄 " + lang("Fresh quote"), callback_data=data)
-    return InlineKeyboardMarkup([[button]])
+    return await _again_markup(
+        services, user_id, chat_id, "convert_again", lang("Fresh quote"), payload
+    )
+
+
+async def _refused(
+    update: Update,
+    context: BotContext,
+    act_id: int,
+    exc: ExchangeError,
+    command: str,
+    nothing: str,
+    reference: str,
+) -> None:
+    """WallexPay refused a confirmed action: recorded as failed, the user told why and
+    that nothing happened (``nothing``, already translated). No answer at all (a network
+    error once the request left) is not a refusal: it may have gone through, so the
+    user is told to check before trying again, with the reference it carried."""
+    store = context.services.confirmations
+    lang = await lang_for(update, context)
+    if isinstance(exc, NetworkError):
+        await store.mark_failed(act_id, "no answer: outcome unknown")
+        await reply(update, mt.money_error(lang, OutcomeUnknown(exc.exchange, reference)) or "")
+        return
+    await store.mark_failed(act_id, type(exc).__name__)
+    await reply(update, (sentence(lang, exc, command) or "") + "\n" + nothing)
+
+
+def _asks_again(
+    ask: Callable[[Update, BotContext, Decimal, str, str], Coroutine[Any, Any, None]],
+) -> Callable[[Update, BotContext, Press], Awaitable[None]]:
+    """A "fresh quote/rates" press: the same request again, with its errors answered."""
+
+    async def on_press(update: Update, context: BotContext, press: Press) -> None:
+        p = press.payload
+        await answers_money_errors(
+            lambda u, c: ask(u, c, Decimal(str(p["amount"])), str(p["from"]), str(p["to"]))
+        )(update, context)
+
+    return on_press
 
 
 async def quote_and_ask(
@@ -196,6 +242,7 @@ async def on_convert_now_confirmed(
     store = context.services.confirmations
     p = act.payload
     lang = await lang_for(update, context)
+    reference = act.client_ref or f"n{act.id}"
     try:
         await store.mark_sent(act.id)
         done = await money_of(context).payments.convert_now(
@@ -203,24 +250,17 @@ async def on_convert_now_confirmed(
             Decimal(str(p["amount"])),
             str(p["from"]),
             str(p["to"]),
-            act.client_ref or f"n{act.id}",
+            reference,
         )
     except ExchangeError as exc:
-        await store.mark_failed(act.id, type(exc).__name__)
-        await reply(
-            update, (sentence(lang, exc, "convert") or "") + "\n" + lang("Nothing was exchanged.")
-        )
+        nothing = lang("Nothing was exchanged.")
+        await _refused(update, context, act.id, exc, "convert", nothing, reference)
         return
     await store.mark_done(act.id, {"id": done.id, "status": done.status})
     await reply(update, mt.converted_text(lang, done))
 
 
-@action("convert_again")
-async def on_convert_again(update: Update, context: BotContext, press: Press) -> None:
-    p = press.payload
-    await answers_money_errors(
-        lambda u, c: quote_and_ask(u, c, Decimal(str(p["amount"])), str(p["from"]), str(p["to"]))
-    )(update, context)
+on_convert_again = action("convert_again")(_asks_again(quote_and_ask))
 
 
 @executes("convert")
@@ -233,21 +273,20 @@ async def on_convert_confirmed(update: Update, context: BotContext, confirmed: C
     payments = money_of(context).payments
     quote = Quote.of_payload(act.payload)
     lang = await lang_for(update, context)
+    reference = act.client_ref or f"c{act.id}"
     try:
         if not payments.quote_holds(quote):
             raise QuoteExpired("wallexpay", "the quote's time is over")
         await store.mark_sent(act.id)
-        done = await payments.convert(user.id, quote, act.client_ref or f"c{act.id}")
+        done = await payments.convert(user.id, quote, reference)
     except QuoteExpired:
         await store.mark_failed(act.id, "quote expired")
         markup = await _fresh_quote_markup(services, user.id, chat.id, lang, quote)
         await reply(update, mt.quote_expired_text(lang, quote), markup=markup)
         return
     except ExchangeError as exc:
-        await store.mark_failed(act.id, type(exc).__name__)
-        await reply(
-            update, (sentence(lang, exc, "convert") or "") + "\n" + lang("Nothing was exchanged.")
-        )
+        nothing = lang("Nothing was exchanged.")
+        await _refused(update, context, act.id, exc, "convert", nothing, reference)
         return
     await store.mark_done(act.id, {"id": done.id, "status": done.status})
     await reply(update, mt.converted_text(lang, done))
@@ -310,9 +349,9 @@ async def _fresh_futures_markup(
         "from": offer.sender_currency,
         "to": offer.receiver_currency,
     }
-    [data] = await services.buttons.issue(user_id, chat_id, [("futures_again", payload)])
-    button = InlineKeyboardButton("🔄 " + lang("Fresh rates"), callback_data=data)
-    return InlineKeyboardMarkup([[button]])
+    return await _again_markup(
+        services, user_id, chat_id, "futures_again", lang("Fresh rates"), payload
+    )
 
 
 async def futures_and_ask(
@@ -434,12 +473,7 @@ async def futures(update: Update, context: BotContext) -> None:
     await futures_and_ask(update, context, amount, sender, receiver)
 
 
-@action("futures_again")
-async def on_futures_again(update: Update, context: BotContext, press: Press) -> None:
-    p = press.payload
-    await answers_money_errors(
-        lambda u, c: futures_and_ask(u, c, Decimal(str(p["amount"])), str(p["from"]), str(p["to"]))
-    )(update, context)
+on_futures_again = action("futures_again")(_asks_again(futures_and_ask))
 
 
 @executes("futures")
@@ -463,10 +497,8 @@ async def on_futures_confirmed(update: Update, context: BotContext, confirmed: C
         await reply(update, pt.futures_lapsed_text(lang, offer), markup=markup)
         return
     except ExchangeError as exc:
-        await store.mark_failed(act.id, type(exc).__name__)
-        await reply(
-            update, (sentence(lang, exc, "futures") or "") + "\n" + lang("Nothing was fixed.")
-        )
+        nothing = lang("Nothing was fixed.")
+        await _refused(update, context, act.id, exc, "futures", nothing, offer.address)
         return
     await store.mark_done(act.id, {"id": done.id})
     await reply(update, pt.futures_fixed_text(lang, done))

@@ -7,13 +7,17 @@ import json
 import re
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from bot.app import services_of
+from bot.confirmations import Refusal
 from sandbox import wallexpay
+from sandbox.runner import SandboxStack
+from storage.repos import confirmations as confirmations_repo
 
 from ..conftest import FixedClock
-from .conftest import RunningBot
+from .conftest import RunningBot, running_bot
 from .test_bot_payments import merchant
 from .test_bot_withdrawals import last_with_buttons, money, press
 
@@ -232,3 +236,81 @@ async def test_a_deposit_to_a_confirmed_futures_address_is_told_at_the_fixed_rat
     [tx] = sandbox.payments.ledger(sandbox.merchants[wallexpay.DEMO_KEY]).transactions.values()
     assert tx.price == fixed.price != sandbox.rate_to("BTC", "USD")  # converted at the fixed rate
     assert f"Received: {tx.receiver_amount.normalize()} USD" in text, text
+
+
+# --- no answer after Confirm: never "nothing was …", never sent again -------------------
+def no_answer_from(bot: RunningBot, method: str) -> None:
+    """WallexPay answers this method with a gateway error: the request left, and the bot
+    cannot know whether it was carried out."""
+    faults = bot.stack.servers["wallexpay"].harness.faults
+    faults.status, faults.only_paths = 502, (f"/api/v2/{method}",)
+
+
+async def test_convert_now_without_an_answer_is_not_called_nothing(bot: RunningBot) -> None:
+    user = await merchant(bot)
+    await user.ask("/convert 0.01 BTC USDT now")
+    summary = last_with_buttons(bot, user)
+    no_answer_from(bot, "exchange/now")
+    told = await press(bot, user, summary, 1)
+    [request] = sent(bot, "exchange/now")  # once: a money call is never retried
+    assert "WallexPay did not answer after the request left" in told, told
+    assert f"reference {request['foreign_id']}" in told
+    assert "Nothing was exchanged" not in told and "try again shortly" not in told
+    # Settled here (failed, "outcome unknown"), so a restart does not report it again.
+    assert await money_store(bot).unfinished(["convert_now"]) == []
+
+
+async def test_futures_without_an_answer_name_the_address_to_check(bot: RunningBot) -> None:
+    user = await merchant(bot)
+    await user.ask("/futures 30 BTC USD")
+    offer = last_with_buttons(bot, user)
+    found = ADDRESS.search(str(offer["text"]))
+    assert found
+    no_answer_from(bot, "futures/confirm")
+    told = await press(bot, user, offer, 1)
+    assert len(sent(bot, "futures/confirm")) == 1
+    assert "WallexPay did not answer after the request left" in told, told
+    assert f"reference {found.group(1)}" in told and "Nothing was fixed" not in told
+
+
+async def test_a_refusal_after_confirm_says_nothing_was_exchanged(bot: RunningBot) -> None:
+    user = await merchant(bot)
+    await user.ask("/convert 5000 BTC USDT now")  # more than the merchant holds
+    told = await press(bot, user, last_with_buttons(bot, user), 1)
+    assert len(sent(bot, "exchange/now")) == 1
+    assert "Nothing was exchanged." in told and "did not answer" not in told, told
+
+
+async def test_a_restart_tells_of_wallexpay_actions_a_crash_cut_off(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    """The process died after Confirm: a conversion already marked sent may have reached
+    WallexPay (check, with its reference); futures confirmed but not yet sent did not."""
+    db = tmp_path / "restart.db"
+    async with running_bot(stack, db) as first:
+        user = await merchant(first)
+        store = money_store(first)
+        await user.ask("/convert 0.01 BTC USDT now")
+        await user.ask("/futures 30 BTC USD")
+        async with services_of(first.app).db.session() as session:
+            rows = await confirmations_repo.in_states(session, [confirmations_repo.PENDING])
+            pending = {row.kind: row for row in rows}
+        for row in pending.values():
+            assert not isinstance(await store.confirm(row.id, user.user_id), Refusal)
+        assert await store.mark_sent(pending["convert_now"].id)  # … and the process dies
+        reference = pending["convert_now"].client_ref
+        assert reference
+    async with running_bot(stack, db) as second:
+        emu = second.stack.telegram
+        sent_one = await emu.wait_for_message(
+            user.chat_id, predicate=lambda m: "on its way" in str(m.get("text")), timeout=15
+        )
+        assert f"reference {reference}" in sent_one["text"]
+        never = await emu.wait_for_message(
+            user.chat_id,
+            predicate=lambda m: "before your confirmed request left" in str(m.get("text")),
+            timeout=15,
+        )
+        assert "nothing was sent" in never["text"]
+        assert sent(second, "exchange/now") == [] and sent(second, "futures/confirm") == []
+        assert await money_store(second).unfinished(["convert_now", "futures"]) == []
