@@ -110,7 +110,12 @@ async def _demo(script: str | None, flood: bool) -> int:
             return 1
         handled = HandledUpdates.attach(app)
         chat = TerminalChat(
-            stack.telegram, user.id, out=sys.stdout, files_dir=workdir, handled=handled.wait
+            stack.telegram,
+            user.id,
+            out=sys.stdout,
+            files_dir=workdir,
+            handled=handled.wait,
+            upstream=stack.switch_upstream,
         )
         chat.intro = ["Demo accounts for /connect (type the values when asked):"] + [
             f"  {name}: " + "  ".join(values) for name, values in demo_credentials().items()

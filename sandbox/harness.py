@@ -107,3 +107,32 @@ class Harness:
                 content_type=response.content_type,
             )
         return response
+
+
+def switch(faults: Faults, words: list[str]) -> str:
+    """The demo's ``!upstream NAME …`` switch, after the name: ``ok`` (all off),
+    ``STATUS [PATH]`` (answer that 4xx/5xx with an HTML page), ``stall [PATH]`` (no answer
+    until ``ok``), ``garbage [PATH]`` (200 with an HTML page). PATH limits it to requests
+    whose path starts so. Returns what now holds, or why the words were not understood."""
+    if not words:
+        return "say ok, a status (502), stall or garbage"
+    what, paths = words[0].lower(), tuple(words[1:2])
+    if what == "ok":
+        faults.clear()
+        return "answers normally"
+    if what.isdigit() and 400 <= int(what) <= 599:
+        faults.clear()
+        faults.status, faults.only_paths = int(what), paths
+        done = f"answers {what} with an HTML page"
+    elif what in ("stall", "garbage"):
+        faults.clear()
+        faults.only_paths = paths
+        if what == "stall":
+            faults.stall = True
+            done = "does not answer"
+        else:
+            faults.garbage = True
+            done = "answers 200 with an HTML page"
+    else:
+        return f"“{words[0]}” is not ok, a status from 400 to 599, stall or garbage"
+    return done + (f" at {paths[0]}…" if paths else "") + " until ok"

@@ -15,6 +15,7 @@ from typing import Protocol
 from aiohttp import web
 
 from sandbox.alp.server import AlpSandbox
+from sandbox.harness import Harness, switch
 from sandbox.market import SimulatedMarket
 from sandbox.narkasa.server import NarkasaSandbox
 from sandbox.serving import Served, serve_app
@@ -104,6 +105,14 @@ class SandboxStack:
         for name, server in self.servers.items():
             env.update(server.env_vars(self.urls[name]))
         return env
+
+    def switch_upstream(self, words: list[str]) -> str:
+        """The demo's ``!upstream NAME …``: one sandbox's fault switches (``switch``)."""
+        name = words[0].lower() if words else ""
+        harness: Harness | None = getattr(self.servers.get(name), "harness", None)
+        if harness is None:
+            return "name one of: " + ", ".join(sorted(self.servers))
+        return f"{name} {switch(harness.faults, words[1:])}"
 
     async def __aenter__(self) -> SandboxStack:
         await self.start()

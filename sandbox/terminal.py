@@ -12,6 +12,10 @@ use, with the user as its creator and the bot as an administrator that may pin);
 ``!chat channel NAME`` shows the channel @NAME (made on first use, the user its creator,
 the bot an administrator that may post and edit), where the bot posts on its own;
 ``!chat private`` comes back to the private chat. Each chat keeps what was shown of it.
+
+``!upstream NAME ok|STATUS|stall|garbage [PATH]`` makes one sandbox upstream misbehave
+(``sandbox.harness.switch``), so the demo shows what a user sees when an exchange fails;
+it is the one directive that reaches past the user's side, through the ``upstream`` hook.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ _PRESS = re.compile(r"^!press\s+(\d+)\s*$")
 _WAIT = re.compile(r"^!wait\s+(\d+(?:\.\d+)?)\s*$")
 _ECHO = re.compile(r"^!echo\s+(.+?)\s*$")
 _CHAT = re.compile(r"^!chat\s+(private|group|channel)(?:\s+(.+?))?\s*$")
+_UPSTREAM = re.compile(r"^!upstream(?:\s+(.*?))?\s*$")
 
 
 def render_text(text: str) -> str:
@@ -56,10 +61,12 @@ class TerminalChat:
         first_reply_timeout: float = 20.0,
         quiet: float = 0.7,
         handled: Callable[[str], Awaitable[None]] | None = None,
+        upstream: Callable[[list[str]], str] | None = None,
     ) -> None:
         """``handled(key)`` waits until the bot has finished handling the update with that
         key (``m:<chat>:<message id>`` or ``q:<callback query id>``); without it, the
-        chat waits for the first reply and then for a quiet moment."""
+        chat waits for the first reply and then for a quiet moment. ``upstream(words)``
+        carries out ``!upstream`` (the demo passes one over its sandboxes' switches)."""
         self.emu = emulator
         self.user_id = user_id
         self.chat_id = user_id
@@ -71,6 +78,7 @@ class TerminalChat:
         self._seen_in: dict[int, dict[int, tuple[Any, ...]]] = {user_id: self._seen}
         self._chats: dict[tuple[str, str], int] = {}
         self.handled = handled
+        self.upstream = upstream
         self.intro: list[str] = []
 
     def _state(self, message: dict[str, Any]) -> tuple[Any, ...]:
@@ -235,6 +243,13 @@ class TerminalChat:
         chat = _CHAT.match(line.strip())
         if chat:
             return self.switch_chat(chat.group(1), chat.group(2))
+        upstream = _UPSTREAM.match(line.strip())
+        if upstream:
+            if self.upstream is None:
+                self._print("     (no sandbox upstreams here)")
+                return False
+            self._print(f"     ({self.upstream((upstream.group(1) or '').split())})")
+            return True
         press = _PRESS.match(line.strip())
         if press:
             target = self._last_with_buttons()
@@ -289,7 +304,8 @@ class TerminalChat:
     async def run_interactive(self) -> int:
         self._print(
             "Sarraf demo — you are chatting with the bot offline. /help lists the commands, "
-            "!press N presses a button, !wait N waits for the bot, Ctrl-D quits."
+            "!press N presses a button, !wait N waits for the bot, !upstream NAME 502 makes "
+            "an exchange fail (!upstream NAME ok mends it), Ctrl-D quits."
         )
         for line in self.intro:
             self._print(line)
