@@ -116,8 +116,19 @@ class Broadcaster:
         return int(count or 0)
 
     # --- creating ----------------------------------------------------------------------------
-    async def create(self, admin_id: int, chat_id: int, text: str) -> Progress:
-        """Store the broadcast and its recipients in one commit; the sender takes it up."""
+    async def create(
+        self,
+        admin_id: int,
+        chat_id: int,
+        text: str,
+        announce: Callable[[Progress], str] | None = None,
+    ) -> Progress:
+        """Store the broadcast and its recipients in one commit; the sender takes it up.
+
+        ``announce`` is the admin's "started" message, queued in the same commit: the
+        outbox keeps each chat's order, so it reaches the admin before the broadcast
+        itself (the admin is an audience too) and before any progress report, however
+        soon the sender wakes."""
         audience = self._audience()
         async with self.db.session() as session:
             row = Broadcast(
@@ -136,6 +147,17 @@ class Broadcaster:
             )
             row.total = int(total or 0)
             progress = Progress(row.id, row.total, 0, 0, 0, False)
+            if announce is not None:
+                await outbox.enqueue(
+                    session,
+                    chat_id=chat_id,
+                    user_id=admin_id,
+                    kind=KIND,
+                    dedupe=f"bc:{row.id}:started",
+                    text=announce(progress),
+                )
+        if announce is not None:
+            self.wake()
         log.info("broadcast %s created for %s recipient(s)", progress.id, progress.total)
         return progress
 

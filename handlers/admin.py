@@ -182,20 +182,21 @@ async def execute_broadcast(update: Update, context: BotContext, confirmed: Conf
     assert ops is not None
     action = confirmed.action
     progress = await ops.broadcasts.create(
-        action.user_id, action.chat_id, str(action.payload["text"])
+        action.user_id,
+        action.chat_id,
+        str(action.payload["text"]),
+        announce=lambda progress: started_text(lang, progress),
     )
     await context.services.confirmations.mark_done(action.id, {"broadcast": progress.id})
-    try:
-        await reply(
-            update,
-            lang(
-                "📣 Broadcast #{id} started. Recipients: {total}.",
-                id=lang.digits(str(progress.id)),
-                total=lang.digits(str(progress.total)),
-            ),
-        )
-    finally:
-        ops.broadcasts.poke()  # sending starts after "started" is out
+    ops.broadcasts.poke()  # "started" is queued ahead of everything the sender queues
+
+
+def started_text(lang: Lang, progress: Progress) -> str:
+    return lang(
+        "📣 Broadcast #{id} started. Recipients: {total}.",
+        id=lang.digits(str(progress.id)),
+        total=lang.digits(str(progress.total)),
+    )
 
 
 async def remember_user(update: object, context: Any) -> None:

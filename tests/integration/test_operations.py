@@ -201,6 +201,33 @@ async def test_broadcast_confirmed_reaches_every_user_once_and_counts_the_blocke
         assert "(1 blocked it)" in stats
 
 
+async def test_broadcast_started_reaches_the_admin_first_even_when_telegram_holds_it_back(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    """Telegram answers the first message after Confirm with a 429 for longer than the
+    sender's idle wake-up: the admin still reads "started", then the broadcast (the admin
+    is an audience too), then "finished" — the outbox keeps each chat's order."""
+    emu = stack.telegram
+    async with running_bot(stack, tmp_path / "b.db", admins=frozenset({ADMIN})) as bot:
+        for uid in (2101, 2102):
+            await bot.user(uid).ask("/start")
+        admin = bot.user(ADMIN, name="Op")
+        await admin.ask("/start")
+        preview = await admin.send("/broadcast Held back hello")
+        emu.faults.fail("sendMessage", "429", retry_after=3)
+        await emu.press_button(ADMIN, ADMIN, preview["message_id"], 1)
+        await bot_says(bot, ADMIN, "finished", 30)
+        marks = ("Send this", "started", "Held back hello", "finished")
+        admin_sees = [
+            next(mark for mark in marks if mark in text)
+            for text in bot_texts(bot, ADMIN)
+            if any(mark in text for mark in marks)
+        ]
+        assert admin_sees == list(marks), bot_texts(bot, ADMIN)
+        for uid in (2101, 2102):
+            assert [t for t in bot_texts(bot, uid) if "Held" in t] == ["Held back hello"]
+
+
 async def test_broadcast_resumes_after_a_restart(stack: SandboxStack, tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     async with running_bot(stack, db, admins=frozenset({ADMIN})) as bot:
