@@ -41,6 +41,11 @@ def narkasa_sent(bot: RunningBot, endpoint: str) -> list[dict[str, str]]:
     return [dict(r.query) for r in harness.requests if r.path == f"/v3/api/{endpoint}"]
 
 
+def wire(value: Decimal) -> str:
+    """How the clients write a number: plain digits, no exponent, no trailing zeros."""
+    return format(value.normalize(), "f")
+
+
 def last_price(engine: MatchingEngine, system: System) -> Decimal:
     return engine.last(system.base, system.quote)
 
@@ -83,10 +88,11 @@ async def test_a_narkasa_stop_limit_sell_is_rounded_summarised_and_sent_once(
     assert narkasa_sent(bot, "market/stop-limit-sell") == []  # nothing before Confirm
     await press(user, shown, 1)
     [sent] = narkasa_sent(bot, "market/stop-limit-sell")
+    # On the wire as plain digits without trailing zeros (80792.4, not 80792.40).
     assert (sent["symbol"], sent["price"], sent["target"], sent["amount"]) == (
         "BTCUSDT",
-        str(limit),
-        str(stop),
+        wire(limit),
+        wire(stop),
         "0.001",
     )
     [order] = [o for a in list(engine._books) for o in engine.orders(a) if o.stop_price == stop]

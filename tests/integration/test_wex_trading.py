@@ -92,7 +92,7 @@ async def test_a_limit_buy_rests_locks_its_funds_then_fills_when_the_price_falls
         "nonce": "1",
         "pair": "btc_usd",
         "type": "buy",
-        "rate": str(price),
+        "rate": format(price.normalize(), "f"),  # no trailing zeros: 93000.5, not 93000.500
         "amount": "0.5",
     }
     assert key.user.held["usd"] == Decimal("0.5") * price
