@@ -74,6 +74,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_USER_ID = 1001
+
+
+def demo_settings(env: dict[str, str]) -> Settings:
+    """The demo's settings over ``env`` (which already points at the sandboxes): any
+    port, a short upstream timeout, and the demo's one user as the operator (/stats,
+    /broadcast) unless ``SARRAF_ADMINS`` is set — ``SARRAF_ADMINS=`` (empty) shows the
+    demo as anyone else sees it."""
+    settings = replace(_settings(env), http_port=0, upstream_timeout=5.0)
+    if "SARRAF_ADMINS" not in env:
+        settings = replace(settings, admins=frozenset({DEMO_USER_ID}))
+    return settings
+
+
 async def _demo(script: str | None, flood: bool) -> int:
     from bot.app import build_application, serve
     from bot.handled import HandledUpdates
@@ -89,10 +103,9 @@ async def _demo(script: str | None, flood: bool) -> int:
         from storage.secrets import new_master_key
 
         env["SARRAF_MASTER_KEY"] = new_master_key()  # a throwaway key for a throwaway database
-        settings = replace(_settings(env), http_port=0, upstream_timeout=5.0)
-        app = build_application(settings)
+        app = build_application(demo_settings(env))
         user = stack.telegram.add_user(
-            user_id=1001, first_name="Demo", username="demo_user", language_code="en"
+            user_id=DEMO_USER_ID, first_name="Demo", username="demo_user", language_code="en"
         )
         stop = asyncio.Event()
         ready = asyncio.Event()

@@ -63,3 +63,12 @@ def test_run_requires_a_token() -> None:
 def test_the_token_is_not_in_the_repr() -> None:
     s = Settings.from_env({"TELEGRAM_BOT_TOKEN": "123456:SECRETSECRET"})
     assert "SECRETSECRET" not in repr(s)
+
+
+def test_the_demo_user_is_the_demos_operator_unless_admins_are_set() -> None:
+    from bot.cli import DEMO_USER_ID, demo_settings
+
+    assert demo_settings({}).admins == frozenset({DEMO_USER_ID})
+    assert demo_settings({"SARRAF_ADMINS": ""}).admins == frozenset()
+    assert demo_settings({"SARRAF_ADMINS": "7"}).admins == frozenset({7})
+    assert (demo_settings({}).http_port, demo_settings({}).upstream_timeout) == (0, 5.0)
